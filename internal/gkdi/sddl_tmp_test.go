@@ -1,0 +1,3 @@
+package gkdi
+import "testing"
+func sddlCrossCheck(t *testing.T) {}
