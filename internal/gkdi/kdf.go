@@ -107,7 +107,12 @@ func appendKDF(dst []byte, h Hash, key, label, context []byte, n int) []byte {
 	var sum [sha512.Size]byte
 	for i := uint32(1); n > 0; i++ {
 		binary.BigEndian.PutUint32(in[:4], i)
-		mac.Reset()
+		if i > 1 {
+			// Not before the first block: hmac.New has primed the state,
+			// and a first Reset would snapshot it, which costs more than
+			// the one or four blocks a KDF call computes.
+			mac.Reset()
+		}
 		mac.Write(in)
 		block := mac.Sum(sum[:0])
 		take := min(n, len(block))

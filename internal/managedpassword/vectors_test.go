@@ -1,0 +1,82 @@
+package managedpassword
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/opengmsa/gmsa/internal/adtypes"
+	"github.com/opengmsa/gmsa/internal/gkdi"
+)
+
+func loadJSON(t testing.TB, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src struct {
+		Source string `json:"source"`
+	}
+	if err := json.Unmarshal(b, &src); err != nil || src.Source == "" {
+		t.Fatalf("%s: no source line (err %v)", name, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+func unhex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatalf("bad hex in vector: %v", err)
+	}
+	return b
+}
+
+// passwordVector is the one public (root key, SID, GKID) → password vector:
+// Samba's lib/crypto/test_gkdi.c.
+type passwordVector struct {
+	RootID      string   `json:"root_key_id"`
+	Version     uint32   `json:"root_key_version"`
+	Hash        string   `json:"hash"`
+	RootData    string   `json:"root_key_data_hex"`
+	GKID        [3]int32 `json:"gkid"`
+	Now         uint64   `json:"current_nt_time"`
+	SID         string   `json:"account_sid"`
+	SIDBinary   string   `json:"account_sid_binary_hex"`
+	Expected    string   `json:"expected_password_utf16le_hex"`
+	ExpectedLen int      `json:"expected_password_len"`
+}
+
+func loadPasswordVector(t testing.TB) (passwordVector, *gkdi.RootKey, adtypes.SID, gkdi.GKID) {
+	t.Helper()
+	var f struct {
+		Vectors []passwordVector `json:"vectors"`
+	}
+	loadJSON(t, "gmsa-password.json", &f)
+	if len(f.Vectors) == 0 {
+		t.Fatal("no password vectors")
+	}
+	v := f.Vectors[0]
+	id, err := adtypes.ParseGUID(v.RootID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := gkdi.ParseHash(v.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid, err := adtypes.ParseSID(v.SID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hex.EncodeToString(sid.Bytes()) != v.SIDBinary {
+		t.Fatalf("SID %s encodes as %x, vector says %s", v.SID, sid.Bytes(), v.SIDBinary)
+	}
+	root := &gkdi.RootKey{ID: id, Version: v.Version, Data: unhex(t, v.RootData), Hash: h}
+	return v, root, sid, gkdi.GKID{L0: v.GKID[0], L1: v.GKID[1], L2: v.GKID[2]}
+}
