@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+
+	"github.com/opengmsa/gmsa/internal/adtypes"
 )
 
 // Blob is MSDS-MANAGEDPASSWORD_BLOB ([MS-ADTS] 2.2.19), the value of the
@@ -130,16 +132,8 @@ func readPassword(b []byte, off int, field string, p *Password) error {
 }
 
 // Query and Unchanged return the intervals as durations (saturating).
-func (b *Blob) Query() time.Duration     { return intervalDuration(b.QueryInterval) }
-func (b *Blob) Unchanged() time.Duration { return intervalDuration(b.UnchangedInterval) }
-
-func intervalDuration(n uint64) time.Duration {
-	const maxIntervals = uint64(1<<63-1) / 100
-	if n > maxIntervals {
-		return time.Duration(1<<63 - 1)
-	}
-	return time.Duration(n * 100)
-}
+func (b *Blob) Query() time.Duration     { return adtypes.DurationOf(b.QueryInterval) }
+func (b *Blob) Unchanged() time.Duration { return adtypes.DurationOf(b.UnchangedInterval) }
 
 func (b Blob) String() string {
 	return fmt.Sprintf("managed password blob (current [REDACTED], previous present: %t, query %s, unchanged %s)",

@@ -40,18 +40,18 @@ func TestPasswordVectorAsADCAtItsTime(t *testing.T) {
 	t.Parallel()
 	v, root, sid, g := loadPasswordVector(t)
 	d := NewDeriver(4)
-	p, err := d.passwordAt(adtypes.FileTime(v.Now), KeyRef{RootKey: root, GKID: g}, sid)
+	p, err := d.PasswordAt(adtypes.FileTime(v.Now), KeyRef{RootKey: root, GKID: g}, sid)
 	if err != nil || hex.EncodeToString(p.Bytes()) != v.Expected {
 		t.Fatalf("at the vector's time: %v", err)
 	}
 	// A GKID beyond now + 5 minutes is refused, as is a root key not yet in use.
 	future, _ := gkdi.GKIDAt(adtypes.FileTime(v.Now + gkdi.MaxClockSkew)).Add(1)
-	if _, err := d.passwordAt(adtypes.FileTime(v.Now), KeyRef{RootKey: root, GKID: future}, sid); !errors.Is(err, ErrInvalid) {
+	if _, err := d.PasswordAt(adtypes.FileTime(v.Now), KeyRef{RootKey: root, GKID: future}, sid); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("future GKID: %v", err)
 	}
 	late := *root
 	late.UseStart = adtypes.FileTime(v.Now + 1)
-	if _, err := d.passwordAt(adtypes.FileTime(v.Now), KeyRef{RootKey: &late, GKID: g}, sid); err == nil || !strings.Contains(err.Error(), "use-start") {
+	if _, err := d.PasswordAt(adtypes.FileTime(v.Now), KeyRef{RootKey: &late, GKID: g}, sid); err == nil || !strings.Contains(err.Error(), "use-start") {
 		t.Fatalf("root key before its use-start: %v", err)
 	}
 }

@@ -217,10 +217,10 @@ func byID(roots []*gkdi.RootKey, id adtypes.GUID) *gkdi.RootKey {
 	return nil
 }
 
-// passwordAt derives the password for ref as a DC would at time now: the
+// PasswordAt derives the password for ref as a DC would at time now: the
 // root key must already be in use (UseStart ≤ now) and the GKID may not lie
 // beyond the interval of now + 5 minutes (Samba gmsa_password_based_on_key_id).
-func (d *Deriver) passwordAt(now adtypes.FileTime, ref KeyRef, sid adtypes.SID) (Password, error) {
+func (d *Deriver) PasswordAt(now adtypes.FileTime, ref KeyRef, sid adtypes.SID) (Password, error) {
 	if now < ref.RootKey.UseStart {
 		return Password{}, errorf(ErrInvalid, "time", now.Time().Format("2006-01-02T15:04:05Z"),
 			"is before the use-start time %s of root key %s", ref.RootKey.UseStart.Time().Format("2006-01-02T15:04:05Z"), ref.RootKey.ID)
@@ -243,11 +243,11 @@ func (d *Deriver) Blob(now adtypes.FileTime, a Account, roots []*gkdi.RootKey) (
 		return nil, nil, err
 	}
 	blob := &Blob{QueryInterval: sch.QueryInterval, UnchangedInterval: sch.UnchangedInterval}
-	if blob.Current, err = d.passwordAt(now, sch.Current, a.SID); err != nil {
+	if blob.Current, err = d.PasswordAt(now, sch.Current, a.SID); err != nil {
 		return nil, nil, err
 	}
 	if sch.Previous != nil {
-		p, err := d.passwordAt(now, *sch.Previous, a.SID)
+		p, err := d.PasswordAt(now, *sch.Previous, a.SID)
 		if err != nil {
 			return nil, nil, err
 		}

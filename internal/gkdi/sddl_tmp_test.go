@@ -1,3 +1,0 @@
-package gkdi
-import "testing"
-func sddlCrossCheck(t *testing.T) {}
