@@ -33,6 +33,8 @@ var aesProfiles = map[EncType]*aesProfile{
 	AES256CTSHMACSHA384192: {etype: AES256CTSHMACSHA384192, keySize: 32, macKeySize: 24, macSize: 24, hash: sha512.New384, rfc8009: true, iterations: 32768},
 }
 
+func (p *aesProfile) confounderLen() int { return confounderSize }
+
 // confounderSize is the random prefix of every plaintext, one AES block
 // (RFC 3962 §6, RFC 8009 §5 "N").
 const confounderSize = aes.BlockSize

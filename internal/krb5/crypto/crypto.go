@@ -10,24 +10,36 @@ import (
 // mechanics live in aes.go, derive.go, cts.go, nfold.go and
 // string_to_key.go.
 
-// profile returns the AES profile for k, or an error naming op when k is the
-// zero Key, has the wrong length, or is of a type that cannot do op.
-func profile(op string, k Key) (*aesProfile, error) {
-	p, ok := aesProfiles[k.Type]
-	if !ok {
-		reason := ""
-		if k.Type == RC4HMAC {
-			reason = "rc4-hmac keys are supported for string-to-key only"
+// suite is what an encryption type does with a key's bytes.
+type suite interface {
+	encrypt(key []byte, usage uint32, conf, plaintext []byte) []byte
+	decrypt(key []byte, usage uint32, ciphertext []byte) ([]byte, error)
+	checksum(key []byte, usage uint32, data []byte) []byte
+	confounderLen() int
+}
+
+// profile returns the suite for k, or an error naming op when k is the zero
+// Key, has the wrong length, is of a type that cannot do op, or is an
+// rc4-hmac key without the [AllowRC4] opt-in.
+func profile(op string, k Key) (suite, error) {
+	var s suite
+	if p, ok := aesProfiles[k.Type]; ok {
+		s = p
+	} else if k.Type == RC4HMAC {
+		if !k.rc4 {
+			return nil, newError(op, k.Type, ErrUnsupported, "rc4-hmac is disabled for this key; opt in with crypto.AllowRC4")
 		}
-		return nil, newError(op, k.Type, ErrUnsupported, reason)
+		s = rc4Suite{}
+	} else {
+		return nil, newError(op, k.Type, ErrUnsupported, "")
 	}
 	if k.secret == nil {
 		return nil, newError(op, k.Type, ErrMalformed, "zero Key")
 	}
-	if n := len(k.secret()); n != p.keySize {
-		return nil, newError(op, k.Type, ErrMalformed, fmt.Sprintf("key is %d bytes, want %d", n, p.keySize))
+	if n, want := len(k.secret()), k.Type.KeySize(); n != want {
+		return nil, newError(op, k.Type, ErrMalformed, fmt.Sprintf("key is %d bytes, want %d", n, want))
 	}
-	return p, nil
+	return s, nil
 }
 
 // Encrypt encrypts plaintext under k for key usage usage (RFC 3961 §5.3's
@@ -42,7 +54,7 @@ func Encrypt(k Key, usage uint32, plaintext []byte, rand io.Reader) ([]byte, err
 	if rand == nil {
 		return nil, newError("encrypt", k.Type, ErrMalformed, "no random source for the confounder")
 	}
-	conf := make([]byte, confounderSize)
+	conf := make([]byte, p.confounderLen())
 	if _, err := io.ReadFull(rand, conf); err != nil {
 		return nil, &Error{Op: "encrypt", EncType: k.Type, Reason: "reading the confounder", Err: err}
 	}

@@ -2,6 +2,7 @@ package crypto
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -177,7 +178,7 @@ func TestChecksumTypeGoesWithTheEncType(t *testing.T) {
 	for e, want := range map[EncType]string{
 		AES128CTSHMACSHA196: "hmac-sha1-96-aes128", AES256CTSHMACSHA196: "hmac-sha1-96-aes256",
 		AES128CTSHMACSHA256128: "hmac-sha256-128-aes128", AES256CTSHMACSHA384192: "hmac-sha384-192-aes256",
-		RC4HMAC: "cksumtype-0",
+		RC4HMAC: "hmac-md5-rc4",
 	} {
 		if got := e.ChecksumType().String(); got != want {
 			t.Errorf("%v: got %s, want %s", e, got, want)
@@ -196,7 +197,7 @@ func TestOperationsRefuseKeysTheyCannotUse(t *testing.T) {
 		key  Key
 		want error
 	}{
-		{"an rc4-hmac key is for string-to-key only", rc4, ErrUnsupported},
+		{"an rc4-hmac key without the AllowRC4 opt-in", rc4, ErrUnsupported},
 		{"an unknown encryption type is unsupported", Key{Type: 99}, ErrUnsupported},
 		{"the zero Key of a known type is malformed", Key{Type: AES256CTSHMACSHA196}, ErrMalformed},
 	}
@@ -500,5 +501,44 @@ func TestGenerateKeyReadsKeySizeBytes(t *testing.T) {
 	}
 	if _, err := GenerateKey(9, &countingReader{}); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("unknown type: got %v", err)
+	}
+}
+
+func TestRC4NeedsTheOptIn(t *testing.T) {
+	t.Parallel()
+	inert, err := StringToKey(RC4HMAC, "Passw0rd!", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Encrypt(inert, KeyUsageASRepEncPart, []byte("x"), rand.Reader); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "AllowRC4") {
+		t.Fatalf("encrypt without opt-in: %v", err)
+	}
+	if _, err := Checksum(inert, 17, []byte("x")); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("checksum without opt-in: %v", err)
+	}
+	k := AllowRC4(inert)
+	msg := []byte("a message of some length")
+	ct, err := Encrypt(k, KeyUsageASRepEncPart, msg, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ct) != 16+8+len(msg) {
+		t.Fatalf("ciphertext is %d bytes, want checksum 16 + confounder 8 + %d", len(ct), len(msg))
+	}
+	// RFC 4757 §3: the AS-REP and TGS-REP encrypted parts share message type 8.
+	for _, u := range []uint32{3, 8, 9} {
+		if pt, err := Decrypt(k, u, ct); err != nil || !bytes.Equal(pt, msg) {
+			t.Fatalf("usage %d: %v", u, err)
+		}
+	}
+	if _, err := Decrypt(k, 7, ct); !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("wrong usage: %v", err)
+	}
+	ct[20] ^= 1
+	if _, err := Decrypt(k, 3, ct); !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("tampered: %v", err)
+	}
+	if AllowRC4(newKey(AES256CTSHMACSHA196, make([]byte, 32))).rc4 {
+		t.Fatal("AllowRC4 marked an AES key")
 	}
 }

@@ -1,9 +1,21 @@
 // Package crypto implements the Kerberos 5 encryption and checksum framework
 // of RFC 3961 for the encryption types this project speaks: the AES types of
 // RFC 3962 (aes128/aes256-cts-hmac-sha1-96) and RFC 8009
-// (aes128-cts-hmac-sha256-128, aes256-cts-hmac-sha384-192), plus the
-// string-to-key of rc4-hmac (RFC 4757), which Active Directory still hands
-// out and which a gMSA's NT hash is.
+// (aes128-cts-hmac-sha256-128, aes256-cts-hmac-sha384-192), and rc4-hmac
+// (RFC 4757), which Active Directory still hands out and whose key a gMSA's
+// NT hash is.
+//
+// # Which enctype is for what
+//
+//   - aes256-cts-hmac-sha1-96 (18) and aes128-cts-hmac-sha1-96 (17): what AD
+//     issues tickets with when msDS-SupportedEncryptionTypes allows AES (24,
+//     the project's default for gMSAs); the types to use.
+//   - aes256-cts-hmac-sha384-192 (20) and aes128-cts-hmac-sha256-128 (19):
+//     RFC 8009; MIT KDCs may prefer them, AD does not issue them.
+//   - arcfour-hmac (23): legacy. An rc4-hmac Key is inert until [AllowRC4]
+//     marks it: it can be stored and written to a keytab, but Encrypt,
+//     Decrypt and Checksum refuse it. The hmac-md5 checksum (-138) that goes
+//     with it signs PACs made with RC4 keys.
 //
 // It is pure: keys, bytes and an [io.Reader] for randomness in; keys and bytes
 // out. Nothing here reads a clock, a file or the network, and the only

@@ -15,7 +15,7 @@ const (
 	AES256CTSHMACSHA196    EncType = 18 // aes256-cts-hmac-sha1-96, RFC 3962
 	AES128CTSHMACSHA256128 EncType = 19 // aes128-cts-hmac-sha256-128, RFC 8009
 	AES256CTSHMACSHA384192 EncType = 20 // aes256-cts-hmac-sha384-192, RFC 8009
-	RC4HMAC                EncType = 23 // arcfour-hmac (rc4-hmac), RFC 4757; string-to-key only
+	RC4HMAC                EncType = 23 // arcfour-hmac (rc4-hmac), RFC 4757; encryption only after AllowRC4
 )
 
 // encTypeNames are MIT krb5's names and aliases (lib/crypto/krb/etypes.c),
@@ -78,10 +78,11 @@ type ChecksumType int32
 
 // The keyed checksum types that go with the AES encryption types.
 const (
-	HMACSHA196AES128    ChecksumType = 15 // hmac-sha1-96-aes128, RFC 3962
-	HMACSHA196AES256    ChecksumType = 16 // hmac-sha1-96-aes256, RFC 3962
-	HMACSHA256128AES128 ChecksumType = 19 // hmac-sha256-128-aes128, RFC 8009
-	HMACSHA384192AES256 ChecksumType = 20 // hmac-sha384-192-aes256, RFC 8009
+	HMACSHA196AES128    ChecksumType = 15   // hmac-sha1-96-aes128, RFC 3962
+	HMACSHA196AES256    ChecksumType = 16   // hmac-sha1-96-aes256, RFC 3962
+	HMACSHA256128AES128 ChecksumType = 19   // hmac-sha256-128-aes128, RFC 8009
+	HMACSHA384192AES256 ChecksumType = 20   // hmac-sha384-192-aes256, RFC 8009
+	HMACMD5             ChecksumType = -138 // hmac-md5 (KERB_CHECKSUM_HMAC_MD5), RFC 4757 §4; rc4-hmac keys, behind AllowRC4
 )
 
 // String returns MIT krb5's name for c, or "cksumtype-NN".
@@ -95,6 +96,8 @@ func (c ChecksumType) String() string {
 		return "hmac-sha256-128-aes128"
 	case HMACSHA384192AES256:
 		return "hmac-sha384-192-aes256"
+	case HMACMD5:
+		return "hmac-md5-rc4"
 	}
 	return "cksumtype-" + strconv.Itoa(int(c))
 }
@@ -112,6 +115,8 @@ func (e EncType) ChecksumType() ChecksumType {
 		return HMACSHA256128AES128
 	case AES256CTSHMACSHA384192:
 		return HMACSHA384192AES256
+	case RC4HMAC:
+		return HMACMD5
 	}
 	return 0
 }

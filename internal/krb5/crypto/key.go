@@ -22,6 +22,23 @@ type Key struct {
 	// struct being printed, fmt cannot call the Key's methods and walks it
 	// by reflection, and would print a slice, or what a pointer points to.
 	secret func() []byte
+
+	// rc4 is the explicit opt-in that rc4-hmac keys need before they can
+	// encrypt, decrypt or checksum: see [AllowRC4].
+	rc4 bool
+}
+
+// AllowRC4 returns k enabled for rc4-hmac operations (RFC 4757). RC4 keys
+// are otherwise inert: they can be made, stored, compared and written to a
+// keytab, but Encrypt, Decrypt and Checksum refuse them. rc4-hmac is weak
+// (an unsalted MD4 key, RC4's keystream biases) and Active Directory uses it
+// only for accounts that ask for it; whoever enables it says so here, next
+// to the reason. For a key of any other type AllowRC4 returns k unchanged.
+func AllowRC4(k Key) Key {
+	if k.Type == RC4HMAC {
+		k.rc4 = true
+	}
+	return k
 }
 
 // NewKey makes a key of type e from b (RFC 3961 random-to-key, which is the
