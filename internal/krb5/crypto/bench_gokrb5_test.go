@@ -48,8 +48,12 @@ func BenchmarkVsGokrb5(b *testing.B) {
 		}{
 			{"encrypt-1KiB", func() { Encrypt(k, KeyUsageKDCRepTicket, msg, rand.Reader) }, func() { oracle.EncryptMessage(raw, msg, KeyUsageKDCRepTicket) }, 64},
 			{"decrypt-1KiB", func() { Decrypt(k, KeyUsageKDCRepTicket, ct) }, func() { oracle.DecryptMessage(raw, ct, KeyUsageKDCRepTicket) }, 64},
-			{"string-to-key", func() { StringToKey(e, "a password of some length", "EXAMPLE.COMhostwebapp01.example.com", []byte{0, 0, 0x10, 0}) },
-				func() { oracle.StringToKey("a password of some length", "EXAMPLE.COMhostwebapp01.example.com", s2kParams) }, 2},
+			{"string-to-key", func() {
+				StringToKey(e, "a password of some length", "EXAMPLE.COMhostwebapp01.example.com", []byte{0, 0, 0x10, 0})
+			},
+				func() {
+					oracle.StringToKey("a password of some length", "EXAMPLE.COMhostwebapp01.example.com", s2kParams)
+				}, 2},
 		}
 		for _, op := range ops {
 			b.Run(e.String()+"/"+op.name, func(b *testing.B) {
