@@ -61,6 +61,7 @@ var layers = []struct {
 	{"internal/webhook", layerApp},
 	{"internal/cli", layerApp},
 	{"internal/testpeer", layerTest},
+	{"internal/testvector", layerTest},
 	{"cmd", layerCmd},
 	{"test", layerTest},
 }

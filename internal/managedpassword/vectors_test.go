@@ -2,40 +2,17 @@ package managedpassword
 
 import (
 	"encoding/hex"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/opengmsa/gmsa/internal/adtypes"
 	"github.com/opengmsa/gmsa/internal/gkdi"
+	"github.com/opengmsa/gmsa/internal/testvector"
 )
 
-func loadJSON(t testing.TB, name string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var src struct {
-		Source string `json:"source"`
-	}
-	if err := json.Unmarshal(b, &src); err != nil || src.Source == "" {
-		t.Fatalf("%s: no source line (err %v)", name, err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-}
+// loadJSON and unhex are the shared test-vector helpers under local names.
+func loadJSON(t testing.TB, name string, v any) { t.Helper(); testvector.Load(t, name, v) }
 
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatalf("bad hex in vector: %v", err)
-	}
-	return b
-}
+func unhex(t testing.TB, s string) []byte { t.Helper(); return testvector.Hex(t, s) }
 
 // passwordVector is the one public (root key, SID, GKID) → password vector:
 // Samba's lib/crypto/test_gkdi.c.
