@@ -123,4 +123,7 @@ var loopbacks = map[string]string{
 	"internal/cli":             "127.0.0.7",
 	"test":                     "127.0.0.8",
 	"internal/testpeer":        "127.0.0.9",
+	"internal/krb5/keytab":     "127.0.0.10",
+	"internal/krb5/ccache":     "127.0.0.11",
+	"internal/testpeer/mit":    "127.0.0.12",
 }
