@@ -29,10 +29,11 @@ cross: ## cross-compile cmd/gmsa for windows/amd64 and darwin/arm64
 	GOOS=darwin  GOARCH=arm64 $(GO) build -trimpath -o /dev/null ./cmd/gmsa
 
 .PHONY: lint
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet, and go.mod tidy
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
 
 .PHONY: test
 test: lint ## the fast loop: vet, unit tests (peers skip when absent), short fuzz smoke
