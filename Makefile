@@ -7,7 +7,7 @@
 GO        ?= go
 BIN       ?= bin
 FUZZTIME  ?= 10s
-SMOKETIME ?= 2s
+SMOKETIME ?= 10000x
 export CGO_ENABLED ?= 0
 
 CMDS := $(notdir $(wildcard cmd/*))
