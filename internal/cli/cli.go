@@ -103,6 +103,10 @@ Offline tools available now:
   gmsa kds gkid              convert between times and group key identifiers
   gmsa managed-password decode   decode an msDS-ManagedPassword blob
 
+Kerberos tools for containers without MIT tools:
+  gmsa klist                 list the tickets in a cache or the keys in a keytab
+  gmsa keytab add            add keys to a keytab from a password or raw key
+
 Times are RFC 3339 (2024-01-31T10:00:00Z), FILETIME integers
 (133387453261266352), or a signed duration from now (-10h, +30m, -31d).`
 
@@ -130,7 +134,7 @@ func newRoot(e *env) *cobra.Command {
 		return usageError("run '"+cmd.CommandPath()+" --help' for usage", "%s", err)
 	})
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newVersionCommand(e))
+	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKlistCommand(e), newKeytabCommand(e), newVersionCommand(e))
 	return root
 }
 

@@ -16,6 +16,13 @@ type tabler interface {
 	table(w io.Writer)
 }
 
+// verbatim marks a result whose table layout is written as is, without
+// column alignment: klist copies MIT's layout, literal tabs included.
+type verbatim interface {
+	tabler
+	verbatim()
+}
+
 // render writes v in the chosen format. The whole output is built in memory
 // first so that an error never leaves partial output behind. YAML is made
 // from the JSON encoding, so both formats have the same field names and
@@ -46,6 +53,10 @@ func render(e *env, v tabler) error {
 		}
 		enc.Close()
 	default:
+		if _, ok := v.(verbatim); ok {
+			v.table(&buf) // a layout of its own, tabs included (klist)
+			break
+		}
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 		v.table(tw)
 		tw.Flush()

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The MIT conventions the Kerberos verbs honour, so that they behave like
+// kinit/klist/kvno in a container that has no MIT tools.
+
+// ccachePath resolves a credential cache name: an explicit name, else
+// KRB5CCNAME, else MIT's default FILE:/tmp/krb5cc_<uid>. Only FILE caches
+// (with or without the "FILE:" prefix) are supported; the error names the
+// unsupported type.
+func ccachePath(explicit string) (string, error) {
+	name := explicit
+	if name == "" {
+		name = os.Getenv("KRB5CCNAME")
+	}
+	if name == "" {
+		name = fmt.Sprintf("FILE:/tmp/krb5cc_%d", os.Getuid())
+	}
+	return fileName("credential cache", name)
+}
+
+// keytabPath resolves a keytab name: an explicit name, else KRB5_KTNAME,
+// else /etc/krb5.keytab (MIT's default).
+func keytabPath(explicit string) (string, error) {
+	name := explicit
+	if name == "" {
+		name = os.Getenv("KRB5_KTNAME")
+	}
+	if name == "" {
+		name = "FILE:/etc/krb5.keytab"
+	}
+	return fileName("keytab", name)
+}
+
+func fileName(what, name string) (string, error) {
+	typ, rest, found := strings.Cut(name, ":")
+	if !found || strings.Contains(typ, "/") {
+		return name, nil // a plain path
+	}
+	switch strings.ToUpper(typ) {
+	case "FILE", "WRFILE":
+		return rest, nil
+	}
+	return "", usageError("opengmsa reads and writes FILE: "+what+"s only", "%s %q: type %s is not supported", what, name, typ)
+}
+
+// writeFileAtomic writes data to path with the given mode through a
+// temporary file in the same directory and a rename, so that a crash or a
+// full disk never leaves a half-written cache or keytab behind.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
