@@ -1,6 +1,7 @@
 package client
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/opengmsa/gmsa/internal/krb5/ccache"
@@ -82,4 +83,30 @@ func principal(n msg.PrincipalName, realm string) ccache.Principal {
 		Components: append([]string(nil), n.NameString...),
 		Realm:      realm,
 	}
+}
+
+// FromCCache turns a ccache entry back into Credentials, for renewing a TGT
+// or asking for service tickets with one that kinit (ours or MIT's) stored.
+// kdcOffset is the cache header's KDC time offset (zero when absent).
+func FromCCache(c ccache.Credential, kdcOffset time.Duration) (*Credentials, error) {
+	if c.IsConfig() {
+		return nil, fmt.Errorf("client: ccache entry %s is a configuration entry, not a ticket: %w", c.Server, ErrNotATicket)
+	}
+	if len(c.Ticket) == 0 || c.Key.Bytes() == nil {
+		return nil, fmt.Errorf("client: ccache entry for %s has no ticket or session key: %w", c.Server, ErrNotATicket)
+	}
+	return &Credentials{
+		Client:      msg.PrincipalName{NameType: msg.NameType(c.Client.NameType), NameString: append([]string(nil), c.Client.Components...)},
+		ClientRealm: c.Client.Realm,
+		Server:      msg.PrincipalName{NameType: msg.NameType(c.Server.NameType), NameString: append([]string(nil), c.Server.Components...)},
+		ServerRealm: c.Server.Realm,
+		Ticket:      append([]byte(nil), c.Ticket...),
+		SessionKey:  c.Key,
+		AuthTime:    c.AuthTime,
+		StartTime:   c.StartTime,
+		EndTime:     c.EndTime,
+		RenewTill:   c.RenewTill,
+		Flags:       msg.TicketFlags(c.Flags),
+		KDCOffset:   kdcOffset,
+	}, nil
 }

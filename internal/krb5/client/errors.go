@@ -42,6 +42,9 @@ var (
 	ErrBadReply = errors.New("KDC reply does not match the request")
 	// ErrNoKey: a KeySource has no key for the encryption type asked for.
 	ErrNoKey = errors.New("no key for this encryption type")
+	// ErrNotATicket: a ccache entry given to FromCCache holds no usable
+	// ticket (a configuration entry, or no ticket or key).
+	ErrNotATicket = errors.New("not a ticket")
 )
 
 // KDCError is a KRB-ERROR a KDC answered with (RFC 4120 §5.9.1), with what

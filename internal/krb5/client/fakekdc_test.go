@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -632,4 +633,31 @@ func must[T any](v T, ok bool) T {
 		panic("missing")
 	}
 	return v
+}
+
+func TestFromCCacheInvertsCCache(t *testing.T) {
+	t.Parallel()
+	k, err := crypto.NewKey(crypto.AES256CTSHMACSHA196, bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	in := &Credentials{
+		Client: msg.PrincipalName{NameType: msg.NameTypePrincipal, NameString: []string{"webapp01$"}}, ClientRealm: "CONTOSO.COM",
+		Server: msg.PrincipalName{NameType: msg.NameTypeSrvInst, NameString: []string{"krbtgt", "CONTOSO.COM"}}, ServerRealm: "CONTOSO.COM",
+		Ticket: []byte{0x61, 0x01, 0x00}, SessionKey: k, AuthTime: now, StartTime: now, EndTime: now.Add(10 * time.Hour),
+		RenewTill: now.Add(7 * 24 * time.Hour), Flags: msg.TicketFlagRenewable | msg.TicketFlagInitial, KDCOffset: 3 * time.Second,
+	}
+	out, err := FromCCache(in.CCache(), in.KDCOffset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.ClientName() != in.ClientName() || out.ServerName() != in.ServerName() || !bytes.Equal(out.Ticket, in.Ticket) ||
+		!bytes.Equal(out.SessionKey.Bytes(), k.Bytes()) || !out.EndTime.Equal(in.EndTime) || !out.RenewTill.Equal(in.RenewTill) ||
+		out.Flags != in.Flags || out.KDCOffset != in.KDCOffset || out.Server.NameType != msg.NameTypeSrvInst {
+		t.Fatalf("round trip through the ccache changed the credentials: %+v", out)
+	}
+	if _, err := FromCCache(ccache.NewConfig(in.CCache().Client, "pa_type", "", []byte("2")), 0); !errors.Is(err, ErrNotATicket) {
+		t.Fatalf("a config entry: %v", err)
+	}
 }
