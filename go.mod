@@ -12,18 +12,19 @@ require (
 
 // Test-only dependencies: gokrb5 (with gofork, whose asn1 it uses) is an
 // oracle for the Kerberos packages, never imported by non-test code —
-// deps_test.go enforces that; go-internal's testscript runs the CLI scenarios.
+// deps_test.go enforces that; go-internal's testscript runs the CLI
+// scenarios; x/net's dnsmessage serves SRV records to the transport tests.
 require (
 	github.com/jcmturner/gofork v1.7.6
 	github.com/jcmturner/gokrb5/v8 v8.4.4
 	github.com/rogpeppe/go-internal v1.16.0
+	golang.org/x/net v0.62.0
 )
 
 require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/jcmturner/aescts/v2 v2.0.0 // indirect
 	github.com/jcmturner/rpc/v2 v2.0.3 // indirect
-	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/tools v0.26.0 // indirect
 )

@@ -126,4 +126,5 @@ var loopbacks = map[string]string{
 	"internal/krb5/keytab":     "127.0.0.10",
 	"internal/krb5/ccache":     "127.0.0.11",
 	"internal/testpeer/mit":    "127.0.0.12",
+	"internal/krb5/transport":  "127.0.0.13",
 }
