@@ -104,7 +104,9 @@ Offline tools available now:
   gmsa managed-password decode   decode an msDS-ManagedPassword blob
 
 Kerberos tools for containers without MIT tools:
+  gmsa kinit                 get a TGT with a password or keytab (or renew one: -R)
   gmsa klist                 list the tickets in a cache or the keys in a keytab
+  gmsa kvno                  get service tickets with the cached TGT
   gmsa keytab add            add keys to a keytab from a password or raw key
 
 Times are RFC 3339 (2024-01-31T10:00:00Z), FILETIME integers
@@ -134,7 +136,7 @@ func newRoot(e *env) *cobra.Command {
 		return usageError("run '"+cmd.CommandPath()+" --help' for usage", "%s", err)
 	})
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKlistCommand(e), newKeytabCommand(e), newVersionCommand(e))
+	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newVersionCommand(e))
 	return root
 }
 

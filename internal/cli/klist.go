@@ -50,16 +50,33 @@ func (r klistCacheResult) table(w io.Writer) {
 	fmt.Fprintf(w, "Valid starting     Expires            Service principal\n")
 	for _, t := range r.Tickets {
 		fmt.Fprintf(w, "%s  %s  %s\n", t.start.Local().Format(mitTime), t.end.Local().Format(mitTime), t.Server)
-		switch {
-		case !t.renew.IsZero() && r.showFlags:
-			fmt.Fprintf(w, "\trenew until %s, Flags: %s\n", t.renew.Local().Format(mitTime), t.Flags)
-		case !t.renew.IsZero():
-			fmt.Fprintf(w, "\trenew until %s\n", t.renew.Local().Format(mitTime))
-		case r.showFlags:
-			fmt.Fprintf(w, "\tFlags: %s\n", t.Flags)
+		// MIT klist's show_credential: renew-till counts as two fields,
+		// flags as one; more than two end the line before the etypes.
+		extra := 0
+		sep := func() string {
+			if extra > 0 {
+				return ", "
+			}
+			return "\t"
+		}
+		if !t.renew.IsZero() {
+			fmt.Fprintf(w, "%srenew until %s", sep(), t.renew.Local().Format(mitTime))
+			extra += 2
+		}
+		if r.showFlags && t.Flags != "" {
+			fmt.Fprintf(w, "%sFlags: %s", sep(), t.Flags)
+			extra++
+		}
+		if extra > 2 {
+			fmt.Fprintln(w)
+			extra = 0
 		}
 		if r.showEnc {
-			fmt.Fprintf(w, "\tEtype (skey, tkt): %s, %s \n", t.EncType, t.TicketEncType) // MIT's trailing space
+			fmt.Fprintf(w, "%sEtype (skey, tkt): %s, %s ", sep(), t.EncType, t.TicketEncType) // MIT's trailing space
+			extra++
+		}
+		if extra > 0 {
+			fmt.Fprintln(w)
 		}
 	}
 }

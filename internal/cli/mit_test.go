@@ -36,14 +36,80 @@ func TestKerberosVerbsWithMIT(t *testing.T) {
 	kdc.RunInput(t, "Alice-Pw-8x!\n", "kinit", "-f", "-c", "FILE:"+cc, "alice@"+kdc.Realm)
 	kdc.Run(t, "kvno", "-c", "FILE:"+cc, "HTTP/web.contoso.com@"+kdc.Realm)
 
-	t.Run("gmsa klist lists MIT's ccache as MIT klist does", func(t *testing.T) {
-		mit := kdc.Run(t, "klist", "-f", "-e", "-c", "FILE:"+cc)
-		ours, stderr, code := runCLI(t, "", "klist", "-f", "-e", "-c", "FILE:"+cc)
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr)
+	for _, kv := range kdc.Env() {
+		if k, v, _ := strings.Cut(kv, "="); k == "KRB5_CONFIG" {
+			t.Setenv("KRB5_CONFIG", v) // our kinit and kvno find the KDC as MIT's do
 		}
-		if ours != mit {
-			t.Fatalf("ours:\n%s\nMIT's:\n%s", ours, mit)
+	}
+	kdc.Admin(t, "", "modprinc -maxrenewlife 7d alice")
+	kdc.Admin(t, "", "modprinc -maxrenewlife 7d krbtgt/"+kdc.Realm)
+
+	t.Run("gmsa kinit with a password writes a cache MIT klist reads and MIT kvno uses", func(t *testing.T) {
+		ours := filepath.Join(dir, "ours.cc")
+		stdout, stderr, code := runCLI(t, "Alice-Pw-8x!\n", "kinit", "-r", "2d", "-c", ours, "alice@"+kdc.Realm, "-o", "json")
+		if code != 0 {
+			t.Fatalf("kinit: exit %d: %s", code, stderr)
+		}
+		if !strings.Contains(stdout, `"client": "alice@CONTOSO.COM"`) || !strings.Contains(stdout, `"renew_till"`) {
+			t.Fatalf("kinit output: %s", stdout)
+		}
+		if st, err := os.Stat(ours); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("cache mode %v, %v", st.Mode(), err)
+		}
+		out := kdc.Run(t, "klist", "-f", "-c", "FILE:"+ours)
+		if !strings.Contains(out, "Default principal: alice@CONTOSO.COM") || !strings.Contains(out, "krbtgt/CONTOSO.COM@CONTOSO.COM") {
+			t.Fatalf("MIT klist on our cache:\n%s", out)
+		}
+		kdc.Run(t, "kvno", "-c", "FILE:"+ours, "HTTP/web.contoso.com@"+kdc.Realm)
+
+		// Our kvno with our cache, then our kinit -R.
+		stdout, stderr, code = runCLI(t, "", "kvno", "-c", ours, "HTTP/web.contoso.com")
+		if code != 0 || stdout != "HTTP/web.contoso.com@CONTOSO.COM: kvno = 1\n" {
+			t.Fatalf("kvno: exit %d, %q, %s", code, stdout, stderr)
+		}
+		if _, stderr, code := runCLI(t, "", "kinit", "-R", "-c", ours); code != 0 {
+			t.Fatalf("kinit -R: exit %d: %s", code, stderr)
+		}
+		out = kdc.Run(t, "klist", "-c", "FILE:"+ours)
+		if !strings.Contains(out, "krbtgt/CONTOSO.COM@CONTOSO.COM") {
+			t.Fatalf("MIT klist after our kinit -R:\n%s", out)
+		}
+	})
+
+	t.Run("gmsa kinit -k and gmsa kvno with MIT's keytab and cache", func(t *testing.T) {
+		ours := filepath.Join(dir, "svc.cc")
+		if _, stderr, code := runCLI(t, "", "kinit", "-k", "-t", svcKT, "-c", ours, "HTTP/web.contoso.com@"+kdc.Realm); code != 0 {
+			t.Fatalf("kinit -k: exit %d: %s", code, stderr)
+		}
+		stdout, stderr, code := runCLI(t, "", "kvno", "-c", cc, "HTTP/web.contoso.com@"+kdc.Realm)
+		if code != 0 || !strings.Contains(stdout, "kvno = 1") {
+			t.Fatalf("kvno with MIT's cache: exit %d, %q, %s", code, stdout, stderr)
+		}
+	})
+
+	t.Run("a wrong password is a data error with a hint", func(t *testing.T) {
+		stdout, stderr, code := runCLI(t, "not-the-password\n", "kinit", "-c", filepath.Join(dir, "x.cc"), "alice@"+kdc.Realm)
+		if code != 1 || stdout != "" || !strings.Contains(stderr, "hint: ") || strings.Contains(stderr, "not-the-password") {
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "x.cc")); err == nil {
+			t.Fatal("a failed kinit left a cache behind")
+		}
+	})
+
+	t.Run("gmsa klist lists MIT's ccache as MIT klist does", func(t *testing.T) {
+		// The cache holds MIT's renewable tickets and, since the kvno
+		// above, one of ours that is not renewable: every layout case.
+		for _, flags := range [][]string{nil, {"-f"}, {"-e"}, {"-f", "-e"}} {
+			args := append(append([]string{}, flags...), "-c", "FILE:"+cc)
+			mit := kdc.Run(t, "klist", args...)
+			ours, stderr, code := runCLI(t, "", append([]string{"klist"}, args...)...)
+			if code != 0 {
+				t.Fatalf("%v: exit %d: %s", flags, code, stderr)
+			}
+			if ours != mit {
+				t.Fatalf("%v: ours:\n%s\nMIT's:\n%s", flags, ours, mit)
+			}
 		}
 		js, _, _ := runCLI(t, "", "klist", "-c", cc, "-o", "json")
 		for _, want := range []string{`"client": "alice@CONTOSO.COM"`, `"server": "HTTP/web.contoso.com@CONTOSO.COM"`, `"enctype": "aes256-cts-hmac-sha1-96"`, `"flags": "F`} {
