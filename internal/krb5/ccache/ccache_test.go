@@ -28,27 +28,27 @@ var (
 func TestMITVectors(t *testing.T) {
 	t.Parallel()
 	for _, v := range loadVectors(t, 4) {
-		t.Run(v.path, func(t *testing.T) {
+		t.Run(v.Path, func(t *testing.T) {
 			t.Parallel()
-			if v.data[1] < 3 && bigEnd {
+			if v.Data[1] < 3 && bigEnd {
 				t.Skip("versions 1 and 2 are in the writer's byte order, and these were written on little-endian amd64")
 			}
-			c, err := ccache.Parse(v.data)
+			c, err := ccache.Parse(v.Data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Version != int(v.data[1]) || c.DefaultPrincipal.String() != "alice@CONTOSO.COM" {
+			if c.Version != int(v.Data[1]) || c.DefaultPrincipal.String() != "alice@CONTOSO.COM" {
 				t.Errorf("version %d, default principal %s", c.Version, c.DefaultPrincipal)
 			}
-			if got, want := records(t, c), klistRecords(v.fields[klistField]); got != want {
+			if got, want := records(t, c), klistRecords(v.Fields[klistField]); got != want {
 				t.Errorf("parsed:\n%s\nMIT klist:\n%s", got, want)
 			}
 			again, err := c.Marshal()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Version == 4 && !bytes.Equal(again, v.data) {
-				t.Errorf("re-encoding changed the file:\n got %x\nwant %x", again, v.data)
+			if c.Version == 4 && !bytes.Equal(again, v.Data) {
+				t.Errorf("re-encoding changed the file:\n got %x\nwant %x", again, v.Data)
 			}
 			back, err := ccache.Parse(again)
 			if err != nil {

@@ -16,7 +16,7 @@ import (
 // without unknown header fields re-encodes to itself.
 func FuzzParseCCache(f *testing.F) {
 	for _, v := range loadVectors(f, 4) {
-		f.Add(v.data)
+		f.Add(v.Data)
 	}
 	base := malformedBase(f)
 	f.Add(base)
@@ -81,7 +81,7 @@ func TestFuzzSeedsPresent(t *testing.T) {
 	t.Parallel()
 	versions := map[byte]bool{}
 	for _, v := range loadVectors(t, 4) {
-		versions[v.data[1]] = true
+		versions[v.Data[1]] = true
 	}
 	if len(versions) != 4 {
 		t.Errorf("testdata/mit covers versions %v, want 1 to 4", versions)

@@ -1,6 +1,7 @@
 package keytab_test
 
 import (
+	"github.com/opengmsa/gmsa/internal/testvector"
 	"testing"
 
 	"github.com/opengmsa/gmsa/internal/krb5/keytab"
@@ -9,12 +10,12 @@ import (
 // BenchmarkMarshalKeytab encodes the twelve-entry keytab MIT ktadd wrote
 // (three key versions of four types).
 func BenchmarkMarshalKeytab(b *testing.B) {
-	v := readVector(b, "testdata/mit/ktadd-kvnos.txt")
-	kt, err := keytab.Parse(v.data)
+	v := testvector.ReadFile(b, "testdata/mit/ktadd-kvnos.txt", mitSource)
+	kt, err := keytab.Parse(v.Data)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(v.data)))
+	b.SetBytes(int64(len(v.Data)))
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := kt.Marshal(); err != nil {
@@ -25,11 +26,11 @@ func BenchmarkMarshalKeytab(b *testing.B) {
 
 // BenchmarkParseKeytab reads the same keytab.
 func BenchmarkParseKeytab(b *testing.B) {
-	v := readVector(b, "testdata/mit/ktadd-kvnos.txt")
-	b.SetBytes(int64(len(v.data)))
+	v := testvector.ReadFile(b, "testdata/mit/ktadd-kvnos.txt", mitSource)
+	b.SetBytes(int64(len(v.Data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := keytab.Parse(v.data); err != nil {
+		if _, err := keytab.Parse(v.Data); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 // again to the same bytes.
 func FuzzParseKeytab(f *testing.F) {
 	for _, v := range loadVectors(f, 2) {
-		f.Add(v.data)
+		f.Add(v.Data)
 	}
 	base := malformedBase(f)
 	f.Add(base)
@@ -57,8 +57,8 @@ func FuzzParseKeytab(f *testing.F) {
 func TestFuzzSeedsPresent(t *testing.T) {
 	t.Parallel()
 	for _, v := range loadVectors(t, 2) {
-		if len(v.data) < 100 {
-			t.Errorf("%s: %d bytes, too small to be an MIT keytab", v.path, len(v.data))
+		if len(v.Data) < 100 {
+			t.Errorf("%s: %d bytes, too small to be an MIT keytab", v.Path, len(v.Data))
 		}
 	}
 }

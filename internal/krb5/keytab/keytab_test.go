@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/opengmsa/gmsa/internal/testvector"
 	"math"
 	"strings"
 	"testing"
@@ -22,21 +23,21 @@ const klistField = "klist -k -t -e -K (TZ=UTC)"
 func TestMITVectors(t *testing.T) {
 	t.Parallel()
 	for _, v := range loadVectors(t, 2) {
-		t.Run(v.path, func(t *testing.T) {
+		t.Run(v.Path, func(t *testing.T) {
 			t.Parallel()
-			kt, err := keytab.Parse(v.data)
+			kt, err := keytab.Parse(v.Data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := klistLines(kt), v.fields[klistField]+"\n"; got != want {
+			if got, want := klistLines(kt), v.Fields[klistField]+"\n"; got != want {
 				t.Errorf("parsed:\n%s\nMIT klist:\n%s", got, want)
 			}
 			again, err := kt.Marshal()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(again, v.data) {
-				t.Errorf("re-encoding changed the file:\n got %x\nwant %x", again, v.data)
+			if !bytes.Equal(again, v.Data) {
+				t.Errorf("re-encoding changed the file:\n got %x\nwant %x", again, v.Data)
 			}
 		})
 	}
@@ -46,15 +47,15 @@ func TestMITVectors(t *testing.T) {
 // gives the keys MIT ktutil wrote for the same password and salt.
 func TestADSaltMatchesKtutil(t *testing.T) {
 	t.Parallel()
-	v := readVector(t, "testdata/mit/ktutil-ad-salt.txt")
-	kt, err := keytab.Parse(v.data)
+	v := testvector.ReadFile(t, "testdata/mit/ktutil-ad-salt.txt", mitSource)
+	kt, err := keytab.Parse(v.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range kt.Entries {
-		k := mustS2K(t, e.Key.Type, v.fields["password"], v.fields["salt"])
+		k := mustS2K(t, e.Key.Type, v.Fields["password"], v.Fields["salt"])
 		if !bytes.Equal(k.Bytes(), e.Key.Bytes()) {
-			t.Errorf("%s: string-to-key with salt %q differs from ktutil's key", e.Key.Type, v.fields["salt"])
+			t.Errorf("%s: string-to-key with salt %q differs from ktutil's key", e.Key.Type, v.Fields["salt"])
 		}
 	}
 }
