@@ -201,8 +201,15 @@ func defaultSalt(p keytab.Principal, domain string) string {
 }
 
 // readPasswordLine reads the first line of r, trailing newline (and CR)
-// stripped. It never echoes or reports the password.
+// stripped. It never echoes or reports the password, and it refuses to read
+// from a terminal, where the password would be echoed as it is typed.
 func readPasswordLine(r io.Reader) (string, error) {
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return "", usageError("pipe it in (printf '%s\\n' \"$PW\" | gmsa …) or use a password file",
+				"refusing to read a password from a terminal: it would be echoed")
+		}
+	}
 	line, err := bufio.NewReader(io.LimitReader(r, 1<<12)).ReadString('\n')
 	if err != nil && err != io.EOF {
 		return "", dataError(fmt.Errorf("reading the password from standard input: %w", err), "")
