@@ -103,6 +103,9 @@ Offline tools available now:
   gmsa kds gkid              convert between times and group key identifiers
   gmsa managed-password decode   decode an msDS-ManagedPassword blob
 
+Credential specs:
+  gmsa credspec list|show|validate|remove|export|import
+
 Kerberos tools for containers without MIT tools:
   gmsa kinit                 get a TGT with a password or keytab (or renew one: -R)
   gmsa klist                 list the tickets in a cache or the keys in a keytab
@@ -136,7 +139,7 @@ func newRoot(e *env) *cobra.Command {
 		return usageError("run '"+cmd.CommandPath()+" --help' for usage", "%s", err)
 	})
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newVersionCommand(e))
+	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newCredspecCommand(e), newVersionCommand(e))
 	return root
 }
 
