@@ -17,7 +17,7 @@ readonly DEBIAN_LIST=/etc/apt/sources.list.d/debian.sources
 readonly BACKPORTS_PKGS=(samba samba-ad-dc samba-ad-provision samba-dsdb-modules samba-vfs-modules
 	winbind python3-samba samba-common-bin ldb-tools smbclient)
 readonly MAIN_PKGS=(ldap-utils krb5-user krb5-kdc krb5-admin-server libsasl2-modules-gssapi-mit
-	openssl faketime iproute2)
+	openssl faketime iproute2 curl python3 libgssapi-krb5-2)
 
 # Services the packages ship; none may keep running: tests start their own.
 readonly SERVICES=(samba-ad-dc samba smbd nmbd winbind krb5-kdc krb5-admin-server)
