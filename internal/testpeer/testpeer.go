@@ -128,4 +128,5 @@ var loopbacks = map[string]string{
 	"internal/krb5/ccache":       "127.0.0.11",
 	"internal/testpeer/mit":      "127.0.0.12",
 	"internal/krb5/transport":    "127.0.0.13",
+	"internal/krb5/gssapi":       "127.0.0.15",
 }
