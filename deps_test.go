@@ -51,6 +51,7 @@ var layers = []struct {
 	{"internal/krb5/gssapi", layerPure},
 	{"internal/krb5/client", layerService},
 	{"internal/krb5/transport", layerService},
+	{"internal/krb5/negotiate", layerService},
 	{"internal/directory", layerService},
 	{"internal/lab/store", layerService},
 	{"internal/lab/ldapserver", layerService},

@@ -22,68 +22,9 @@ import (
 	"github.com/opengmsa/gmsa/internal/krb5/gssapi"
 	"github.com/opengmsa/gmsa/internal/krb5/gssapi/spnego"
 	"github.com/opengmsa/gmsa/internal/krb5/keytab"
+	"github.com/opengmsa/gmsa/internal/krb5/negotiate"
 	"github.com/opengmsa/gmsa/internal/testpeer"
 )
-
-// The net/http adapters over spnego.Authenticate. The spnego package is
-// pure (deps_test.go forbids net/* there), so they live here until a
-// service-layer package takes them.
-
-type principalKey struct{}
-
-// middleware answers 401 "WWW-Authenticate: Negotiate" until a request
-// carries a Kerberos token the acceptor accepts, then calls next with the
-// client principal in the request context and the mutual-authentication
-// token in WWW-Authenticate.
-func middleware(next http.Handler, newAcceptor spnego.AcceptorFactory) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res := spnego.Authenticate(r.Header.Get("Authorization"), newAcceptor)
-		if res.WWWAuthenticate != "" {
-			w.Header().Set("WWW-Authenticate", res.WWWAuthenticate)
-		}
-		if res.Status != http.StatusOK {
-			http.Error(w, http.StatusText(res.Status), res.Status)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, res.Client())))
-	})
-}
-
-// roundTripper adds "Authorization: Negotiate" to every request and
-// verifies the server's mutual-authentication token in the answer.
-type roundTripper struct {
-	next         http.RoundTripper
-	newInitiator spnego.InitiatorFactory
-}
-
-func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
-	krb, err := rt.newInitiator(req.URL.Hostname())
-	if err != nil {
-		return nil, err
-	}
-	ini := spnego.NewInitiator(krb)
-	tok, _, err := ini.Step(nil)
-	if err != nil {
-		return nil, err
-	}
-	r2 := req.Clone(req.Context())
-	r2.Header.Set("Authorization", spnego.Header(tok))
-	resp, err := rt.next.RoundTrip(r2)
-	if err != nil || resp.StatusCode == http.StatusUnauthorized {
-		return resp, err
-	}
-	rep, err := spnego.ParseHeader(resp.Header.Get("WWW-Authenticate"))
-	if err == nil && rep != nil {
-		_, _, err = ini.Step(rep)
-	} else if krb.Flags()&gssapi.FlagMutual != 0 {
-		err = errors.New("server did not prove its identity (no Negotiate token in the answer)")
-	}
-	if err != nil {
-		resp.Body.Close()
-		return nil, fmt.Errorf("negotiate: mutual authentication with %s: %w", req.URL.Host, err)
-	}
-	return resp, nil
-}
 
 type tcpTransport string
 
@@ -136,14 +77,14 @@ func TestNegotiateWithMIT(t *testing.T) {
 		return gssapi.NewAcceptor(gssapi.AcceptorConfig{Keytab: kt, Service: "HTTP/web.contoso.com", Now: time.Now, Rand: rand.Reader, ReplayCache: cache})
 	}
 	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "hello %s\n", r.Context().Value(principalKey{}))
+		fmt.Fprintf(w, "hello %s\n", principalOf(r))
 	})
 	ln, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var lastAuth, lastReply string // the last request's Authorization and answer's WWW-Authenticate
-	protected := middleware(hello, newAcceptor)
+	protected := negotiate.Middleware(hello, newAcceptor)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lastAuth = r.Header.Get("Authorization")
 		protected.ServeHTTP(w, r)
@@ -241,7 +182,7 @@ func TestNegotiateWithMIT(t *testing.T) {
 			return dialer.DialContext(ctx, network, ln.Addr().String())
 		}}
 		defer base.CloseIdleConnections()
-		hc := &http.Client{Transport: roundTripper{next: base, newInitiator: newInitiator}}
+		hc := &http.Client{Transport: negotiate.RoundTripper{Next: base, NewInitiator: newInitiator}}
 		resp, err := hc.Get(url)
 		if err != nil {
 			t.Fatal(err)
@@ -255,4 +196,9 @@ func TestNegotiateWithMIT(t *testing.T) {
 			t.Fatalf("no mutual-authentication token: %q", resp.Header.Get("WWW-Authenticate"))
 		}
 	})
+}
+
+func principalOf(r *http.Request) string {
+	p, _ := negotiate.Principal(r.Context())
+	return p
 }
