@@ -104,6 +104,7 @@ Offline tools available now:
   gmsa managed-password decode   decode an msDS-ManagedPassword blob
 
 Credential specs:
+  gmsa credspec new          create a credential spec for a gMSA, reading the domain over LDAP
   gmsa credspec list|show|validate|remove|export|import
 
 Kerberos tools for containers without MIT tools:

@@ -36,11 +36,11 @@ func credspecsDir(flag string) string {
 
 func newCredspecCommand(e *env) *cobra.Command {
 	var dir string
-	cmd := groupCommand("credspec", "Credential specs: list, show, validate, remove, export to Kubernetes/Compose/Swarm/Docker, import")
+	cmd := groupCommand("credspec", "Credential specs: new (from AD over LDAP), list, show, validate, remove, export to Kubernetes/Compose/Swarm/Docker, import")
 	cmd.PersistentFlags().StringVar(&dir, "credspecs-dir", "", "the CredentialSpecs directory (default GMSA_CREDSPECS_DIR, else /var/lib/gmsa/credentialspecs)")
 	d := func() string { return credspecsDir(dir) }
 	cmd.AddCommand(newCredspecListCommand(e, d), newCredspecShowCommand(e, d), newCredspecValidateCommand(e, d),
-		newCredspecRemoveCommand(e, d), newCredspecExportCommand(e, d), newCredspecImportCommand(e, d))
+		newCredspecRemoveCommand(e, d), newCredspecExportCommand(e, d), newCredspecImportCommand(e, d), newCredspecNewCommand(e, d))
 	return cmd
 }
 

@@ -129,4 +129,5 @@ var loopbacks = map[string]string{
 	"internal/testpeer/mit":      "127.0.0.12",
 	"internal/krb5/transport":    "127.0.0.13",
 	"internal/krb5/gssapi":       "127.0.0.15",
+	"internal/cli/samba":         "127.0.0.16",
 }

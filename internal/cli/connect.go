@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/opengmsa/gmsa/internal/directory"
+)
+
+// connectFlags are the flags every verb that talks to a domain controller
+// takes (architecture.md, "Connecting to a domain"). Flags win over the
+// environment (GMSA_SERVER, GMSA_DOMAIN, GMSA_CA_FILE, GMSA_USER,
+// GMSA_PASSWORD_FILE).
+//
+// Only simple binds over TLS are available yet; Kerberos binds (--keytab,
+// --ccache) arrive with the GSSAPI issue.
+type connectFlags struct {
+	server       string
+	domain       string
+	caFile       string
+	startTLS     bool
+	user         string
+	passwordFile string
+
+	boundAs string // set by dial: the identity bound as
+}
+
+// register adds the connection flags to cmd.
+func (f *connectFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.server, "server", "", "domain controller: host, host:port, ldap://host[:port] or ldaps://host[:port] (default GMSA_SERVER, else ldaps://<domain>)")
+	fl.StringVar(&f.domain, "domain", "", "the DNS domain (default GMSA_DOMAIN); checked against the domain the DC serves")
+	fl.StringVar(&f.caFile, "ca-file", "", "PEM file of the CA to trust for TLS (default GMSA_CA_FILE, else the system's)")
+	fl.BoolVar(&f.startTLS, "start-tls", false, "upgrade an ldap:// connection with StartTLS")
+	fl.StringVar(&f.user, "user", "", "bind as NAME (NAME@domain, DOMAIN\\NAME or a DN) with a simple bind over TLS (default GMSA_USER)")
+	fl.StringVar(&f.passwordFile, "password-file", "", "file whose first line is the --user's password (default GMSA_PASSWORD_FILE)")
+}
+
+// orEnv returns the flag value, else the environment variable.
+func orEnv(flag, name string) string {
+	if flag != "" {
+		return flag
+	}
+	return os.Getenv(name)
+}
+
+// resolved are the connection settings after flags and environment.
+type resolved struct {
+	server, domain, caFile, user, passwordFile string
+	startTLS                                   bool
+}
+
+func (f *connectFlags) resolve() (resolved, error) {
+	r := resolved{
+		server:       orEnv(f.server, "GMSA_SERVER"),
+		domain:       strings.TrimSuffix(strings.ToLower(orEnv(f.domain, "GMSA_DOMAIN")), "."),
+		caFile:       orEnv(f.caFile, "GMSA_CA_FILE"),
+		user:         orEnv(f.user, "GMSA_USER"),
+		passwordFile: orEnv(f.passwordFile, "GMSA_PASSWORD_FILE"),
+		startTLS:     f.startTLS,
+	}
+	if r.server == "" {
+		if r.domain == "" {
+			return r, usageError("give --server ldaps://dc1.contoso.com (or GMSA_SERVER), or --domain (or GMSA_DOMAIN)",
+				"no domain controller: neither --server nor --domain is set")
+		}
+		// An AD domain's DNS name resolves to its DCs' addresses. DNS SRV
+		// discovery arrives with a later issue.
+		r.server = "ldaps://" + r.domain
+	}
+	if r.user == "" {
+		return r, usageError("use --user NAME --password-file FILE over ldaps:// for now",
+			"no credentials: Kerberos binds (--keytab, --ccache) arrive with the GSSAPI issue")
+	}
+	if r.passwordFile == "" {
+		return r, usageError("put the password on the first line of a file readable only by you", "--user %s needs --password-file (or GMSA_PASSWORD_FILE)", r.user)
+	}
+	lower := strings.ToLower(r.server)
+	tls := strings.HasPrefix(lower, "ldaps://") || r.startTLS
+	if !tls {
+		// Refused before any connection is made: nothing is sent.
+		return r, usageError("connect with ldaps://HOST or add --start-tls",
+			"%s: %w", r.server, directory.ErrInsecureBind)
+	}
+	return r, nil
+}
+
+// readPasswordFile returns the first line of the file, without its line end.
+func readPasswordFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", usageError("", "--password-file: %v", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	line = strings.TrimSuffix(line, "\r")
+	if line == "" {
+		return "", usageError("put the password on the first line", "--password-file %s: the first line is empty", path)
+	}
+	return line, nil
+}
+
+// dial connects to the domain controller and binds simply over TLS. The
+// caller closes the connection; f.boundAs names the identity bound as.
+func (f *connectFlags) dial(ctx context.Context) (*directory.Conn, error) {
+	r, err := f.resolve()
+	if err != nil {
+		return nil, err
+	}
+	password, err := readPasswordFile(r.passwordFile)
+	if err != nil {
+		return nil, err
+	}
+	c, err := directory.Dial(ctx, directory.Options{Server: r.server, StartTLS: r.startTLS, CAFile: r.caFile})
+	if err != nil {
+		return nil, directoryError(err)
+	}
+	if err := c.BindSimple(ctx, r.user, password); err != nil {
+		c.Close()
+		if errors.Is(err, directory.ErrInsecureBind) {
+			return nil, usageError("connect with ldaps://HOST or add --start-tls", "%w", err)
+		}
+		return nil, directoryError(err)
+	}
+	f.boundAs = r.user
+	return c, nil
+}
+
+// checkDomain compares --domain (or GMSA_DOMAIN), when set, with the DNS
+// name of the domain the DC serves.
+func (f *connectFlags) checkDomain(dnsName string) error {
+	want := strings.TrimSuffix(strings.ToLower(orEnv(f.domain, "GMSA_DOMAIN")), ".")
+	if want != "" && !strings.EqualFold(want, dnsName) {
+		return dataError(fmt.Errorf("the domain controller serves %s, not %s (--domain)", dnsName, want),
+			"point --server at a DC of "+want+", or drop --domain")
+	}
+	return nil
+}
+
+// directoryError turns an error of package directory into a data error
+// carrying its hint.
+func directoryError(err error) error {
+	var de *directory.Error
+	hint := ""
+	if errors.As(err, &de) {
+		hint = de.Hint
+	}
+	return dataError(err, hint)
+}
