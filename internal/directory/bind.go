@@ -19,6 +19,9 @@ func (c *Conn) BindSimple(ctx context.Context, user, password string) error {
 	fail := func(err error, hint string) error {
 		return &Error{Op: "simple bind to " + c.server + " as", Account: user, Err: err, Hint: hint}
 	}
+	if c.sc.protected() != 0 {
+		return fail(errors.New("the connection carries a GSSAPI security layer; a new bind would drop it"), "dial a new connection")
+	}
 	if !c.confidential.Load() {
 		return fail(ErrInsecureBind, "connect with ldaps:// or --start-tls, or bind with Kerberos")
 	}

@@ -51,13 +51,15 @@ type Options struct {
 type Conn struct {
 	mu      sync.Mutex
 	l       *ldap.Conn
-	raw     net.Conn // the TCP connection under TLS; closing it ends every pending call
+	raw     net.Conn  // the TCP connection under TLS; closing it ends every pending call
+	sc      *saslConn // between go-ldap (or TLS) and raw; carries a GSSAPI security layer
+	host    string    // the DC's name for a default SPN: Options.ServerName or the host of Server
 	timeout time.Duration
 	tlsConf *tls.Config
 	server  string // the URL dialled, for messages
 
-	// confidential is true when the transport encrypts (TLS now; a
-	// sealed SASL layer later). The DC refuses secrets otherwise.
+	// confidential is true when the transport encrypts (TLS, or a
+	// sealed SASL layer). The DC refuses secrets otherwise.
 	confidential atomic.Bool
 	// boundAs names the bound identity (never its secret), for hints.
 	boundAs atomic.Pointer[string]
@@ -155,9 +157,10 @@ func Dial(ctx context.Context, opt Options) (*Conn, error) {
 	if err != nil {
 		return fail(ctxErr(ctx, err))
 	}
-	var nc net.Conn = raw
+	sc := &saslConn{Conn: raw}
+	var nc net.Conn = sc
 	if ep.scheme == "ldaps" {
-		tc := tls.Client(raw, tlsConf)
+		tc := tls.Client(sc, tlsConf)
 		if err := tc.HandshakeContext(dctx); err != nil {
 			raw.Close()
 			return fail(ctxErr(ctx, fmt.Errorf("TLS handshake: %w", err)))
@@ -166,7 +169,11 @@ func Dial(ctx context.Context, opt Options) (*Conn, error) {
 	}
 	l := ldap.NewConn(nc, ep.scheme == "ldaps")
 	l.Start()
-	c := &Conn{l: l, raw: raw, timeout: timeout, tlsConf: tlsConf, server: ep.String()}
+	host := opt.ServerName
+	if host == "" {
+		host = ep.host
+	}
+	c := &Conn{l: l, raw: raw, sc: sc, host: host, timeout: timeout, tlsConf: tlsConf, server: ep.String()}
 	c.confidential.Store(ep.scheme == "ldaps")
 	if opt.StartTLS {
 		err := c.do(ctx, func() error { return c.l.StartTLS(tlsConf) })
@@ -240,7 +247,7 @@ func ctxErr(ctx context.Context, err error) error {
 }
 
 // Confidential reports whether the connection encrypts what it carries
-// (TLS). The DC hands out msDS-ManagedPassword only then.
+// (TLS or a sealed GSSAPI layer). The DC hands out msDS-ManagedPassword only then.
 func (c *Conn) Confidential() bool { return c.confidential.Load() }
 
 // TLSConnectionState returns the TLS state when the connection is TLS —

@@ -8,8 +8,26 @@
 // a context bounding the dial and every later call. [Conn.BindSimple] sends a
 // password only over TLS: a simple bind on a plain connection is refused
 // before a byte leaves ([ErrInsecureBind]), as architecture.md requires.
-// Kerberos (SASL GSSAPI) binds come from another package later; they plug in
-// as one more bind method on [Conn].
+// [Conn.BindGSSAPI] binds with Kerberos (SASL GSSAPI, RFC 4752, over
+// internal/krb5/gssapi): on ldap:// with a sealed (default) or signed SASL
+// security layer, on TLS with no layer and tls-server-end-point channel
+// bindings — what a DC with "require strong auth"/LDAP signing and channel
+// binding enforcement accepts. A sealed connection is confidential.
+//
+// # The SASL security layer under go-ldap
+//
+// go-ldap knows nothing of SASL layers; it reads and writes a net.Conn. So
+// [Dial] puts a pass-through saslConn between go-ldap (or TLS) and the TCP
+// connection, and BindGSSAPI turns its layer on when the bind has
+// succeeded. Nothing is in flight at that moment: go-ldap's bind is
+// synchronous, the server's final BindResponse (sent without the layer)
+// has been read before GSSAPIBindRequest returns, and no other request is
+// outstanding because Conn serialises its calls (the switch happens inside
+// the same serialised call). The server sends nothing until it gets the
+// next request, which is written after the switch, so the next byte in
+// either direction is the first protected one. go-ldap's reader goroutine
+// is already blocked in saslConn.Read by then; Read looks at the layer when
+// bytes arrive, so they are unwrapped.
 //
 // # Reading and writing
 //
