@@ -17,8 +17,10 @@ import (
 // environment (GMSA_SERVER, GMSA_DOMAIN, GMSA_CA_FILE, GMSA_USER,
 // GMSA_PASSWORD_FILE).
 //
-// Only simple binds over TLS are available yet; Kerberos binds (--keytab,
-// --ccache) arrive with the GSSAPI issue.
+// Credentials, in the architecture's order when several are possible: an
+// explicit flag (--user, --keytab or --ccache), then the ccache KRB5CCNAME
+// names, then /etc/krb5.keytab. Kerberos binds use SASL GSSAPI: with
+// sign+seal on ldap://, with channel bindings on ldaps:// or StartTLS.
 type connectFlags struct {
 	server       string
 	domain       string
@@ -26,6 +28,9 @@ type connectFlags struct {
 	startTLS     bool
 	user         string
 	passwordFile string
+	keytab       string
+	principal    string
+	ccache       string
 
 	boundAs string // set by dial: the identity bound as
 }
@@ -39,6 +44,9 @@ func (f *connectFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.startTLS, "start-tls", false, "upgrade an ldap:// connection with StartTLS")
 	fl.StringVar(&f.user, "user", "", "bind as NAME (NAME@domain, DOMAIN\\NAME or a DN) with a simple bind over TLS (default GMSA_USER)")
 	fl.StringVar(&f.passwordFile, "password-file", "", "file whose first line is the --user's password (default GMSA_PASSWORD_FILE)")
+	fl.StringVar(&f.keytab, "keytab", "", "bind with Kerberos as a machine account from this keytab (default GMSA_KEYTAB; /etc/krb5.keytab when no other credentials)")
+	fl.StringVar(&f.principal, "principal", "", "the keytab's principal to use (default: its first NAME$ entry)")
+	fl.StringVar(&f.ccache, "ccache", "", "bind with Kerberos using the TGT in this credential cache (default KRB5CCNAME)")
 }
 
 // orEnv returns the flag value, else the environment variable.
@@ -74,8 +82,7 @@ func (f *connectFlags) resolve() (resolved, error) {
 		r.server = "ldaps://" + r.domain
 	}
 	if r.user == "" {
-		return r, usageError("use --user NAME --password-file FILE over ldaps:// for now",
-			"no credentials: Kerberos binds (--keytab, --ccache) arrive with the GSSAPI issue")
+		return r, nil // a Kerberos bind: see kerberosCreds
 	}
 	if r.passwordFile == "" {
 		return r, usageError("put the password on the first line of a file readable only by you", "--user %s needs --password-file (or GMSA_PASSWORD_FILE)", r.user)
@@ -104,12 +111,16 @@ func readPasswordFile(path string) (string, error) {
 	return line, nil
 }
 
-// dial connects to the domain controller and binds simply over TLS. The
-// caller closes the connection; f.boundAs names the identity bound as.
+// dial connects to the domain controller and binds: simply over TLS with
+// --user, otherwise with Kerberos. The caller closes the connection;
+// f.boundAs names the identity bound as.
 func (f *connectFlags) dial(ctx context.Context) (*directory.Conn, error) {
 	r, err := f.resolve()
 	if err != nil {
 		return nil, err
+	}
+	if r.user == "" {
+		return f.dialKerberos(ctx, r)
 	}
 	password, err := readPasswordFile(r.passwordFile)
 	if err != nil {

@@ -299,6 +299,42 @@ func TestCredspecNewWithSamba(t *testing.T) {
 		}
 	})
 
+	t.Run("Kerberos binds: a keytab over sealed ldap://, a ccache over ldaps:// with channel bindings", func(t *testing.T) {
+		for _, kv := range s.Env() {
+			if k, v, _ := strings.Cut(kv, "="); k == "KRB5_CONFIG" {
+				t.Setenv("KRB5_CONFIG", v)
+			}
+		}
+		t.Setenv("KRB5CCNAME", "")
+		e := s.LDAPSearch(t, s.BaseDN, "sub", "(sAMAccountName=node1$)", "msDS-KeyVersionNumber")[0]
+		kvno := string(attr(t, e, "msDS-KeyVersionNumber"))
+		dir := t.TempDir()
+		kt := filepath.Join(dir, "node1.keytab")
+		if _, stderr, code := runCLI(t, newNode1Password+"\n", "keytab", "add", "--principal", "node1$@"+s.Realm, "--password-stdin", "--kvno", kvno, "-f", kt); code != 0 {
+			t.Fatalf("keytab add: %s", stderr)
+		}
+		want, err := credspec.Marshal(expectedSpec(t, s, "WebApp01"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, stderr, code := runCLI(t, "", "credspec", "new", "WebApp01", "--server", "ldap://"+s.Addr, "--keytab", kt, "--credspecs-dir", dir, "-o", "json")
+		if code != 0 || strings.Contains(stdout, "not allowed") {
+			t.Fatalf("keytab bind: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		got, err := os.ReadFile(filepath.Join(dir, credspec.DefaultFileName(s.NetBIOS, "WebApp01")))
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("spec written over a Kerberos bind differs (%v):\n%s", err, got)
+		}
+		cc := filepath.Join(dir, "cc")
+		if _, stderr, code := runCLI(t, "", "kinit", "-k", "-t", kt, "-c", cc, "node1$@"+s.Realm); code != 0 {
+			t.Fatalf("kinit -k: %s", stderr)
+		}
+		if _, stderr, code := runCLI(t, "", "credspec", "new", "WebApp01", "--server", "ldaps://"+s.Addr, "--ca-file", s.CAFile,
+			"--ccache", cc, "--path", filepath.Join(dir, "cb.json")); code != 0 {
+			t.Fatalf("ccache bind over ldaps: exit %d: %s", code, stderr)
+		}
+	})
+
 	t.Run("failures", func(t *testing.T) {
 		dir := t.TempDir()
 		existing := filepath.Join(dir, "webapp.json")
@@ -319,7 +355,7 @@ func TestCredspecNewWithSamba(t *testing.T) {
 				"--server", "ldap://"+s.Addr, "--user", "Administrator@"+s.Domain, "--password-file", adminPW), 2, "never sent without TLS"},
 			{"a host name means ldap:// too", append([]string{"credspec", "new", "WebApp01", "--credspecs-dir", dir},
 				"--server", s.Addr, "--user", "Administrator@"+s.Domain, "--password-file", adminPW), 2, "never sent without TLS"},
-			{"no --user: Kerberos is not there yet", []string{"credspec", "new", "WebApp01", "--server", ldaps, "--credspecs-dir", dir}, 2, "GSSAPI"},
+			{"a --keytab that does not exist", []string{"credspec", "new", "WebApp01", "--server", ldaps, "--keytab", filepath.Join(dir, "nope.keytab"), "--credspecs-dir", dir}, 2, "nope.keytab: no such file"},
 			{"--name and --path", append([]string{"credspec", "new", "WebApp01", "--name", "a", "--path", "/tmp/b"}, admin...), 2, "exclude"},
 			{"--host-account-config without --plugin-input", append([]string{"credspec", "new", "WebApp01", "--host-account-config", "aws"}, admin...), 2, "--plugin-input"},
 			{"a wrong password", append([]string{"credspec", "new", "WebApp01", "--credspecs-dir", dir}, conn("Administrator@"+s.Domain, bobPW)...), 1, "simple bind"},
