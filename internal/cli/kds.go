@@ -17,7 +17,7 @@ import (
 
 func newKDSCommand(e *env) *cobra.Command {
 	cmd := groupCommand("kds", "Key Distribution Service: root keys, key identifiers, gMSA password derivation")
-	cmd.AddCommand(newKDSPasswordCommand(e), newKDSGKIDCommand(e))
+	cmd.AddCommand(newKDSPasswordCommand(e), newKDSGKIDCommand(e), newRootKeyCommand(e))
 	return cmd
 }
 

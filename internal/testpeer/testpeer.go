@@ -130,4 +130,5 @@ var loopbacks = map[string]string{
 	"internal/krb5/transport":    "127.0.0.13",
 	"internal/krb5/gssapi":       "127.0.0.15",
 	"internal/cli/samba":         "127.0.0.16",
+	"internal/cli/rootkey":       "127.0.0.17",
 }
