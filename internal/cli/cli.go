@@ -98,10 +98,13 @@ identity: it holds Kerberos tickets for the gMSA and nobody handles its
 password. gmsa speaks LDAP and Kerberos to Windows AD, Samba, or its own lab
 domain.
 
-Offline tools available now:
+Offline tools:
   gmsa kds password          derive a gMSA password and its Kerberos keys from a KDS root key
   gmsa kds gkid              convert between times and group key identifiers
   gmsa managed-password decode   decode an msDS-ManagedPassword blob
+
+Active Directory (LDAP, with --server, --user/--password-file, --keytab or --ccache):
+  gmsa kds root-key add|list  create or list KDS root keys (Add-KdsRootKey, Get-KdsRootKey)
 
 Credential specs:
   gmsa credspec new          create a credential spec for a gMSA, reading the domain over LDAP
