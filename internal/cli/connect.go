@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/opengmsa/gmsa/internal/directory"
+	"github.com/opengmsa/gmsa/internal/krb5/client"
+	"github.com/opengmsa/gmsa/internal/krb5/transport"
 )
 
 // connectFlags are the flags every verb that talks to a domain controller
@@ -31,6 +34,7 @@ type connectFlags struct {
 	keytab       string
 	principal    string
 	ccache       string
+	dnsServer    string
 
 	boundAs string // set by dial: the identity bound as
 }
@@ -38,7 +42,7 @@ type connectFlags struct {
 // register adds the connection flags to cmd.
 func (f *connectFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.server, "server", "", "domain controller: host, host:port, ldap://host[:port] or ldaps://host[:port] (default GMSA_SERVER, else ldaps://<domain>)")
+	fl.StringVar(&f.server, "server", "", "domain controller: host, host:port, ldap://host[:port] or ldaps://host[:port] (default GMSA_SERVER, else the DCs DNS SRV _ldap._tcp.dc._msdcs.<domain> names)")
 	fl.StringVar(&f.domain, "domain", "", "the DNS domain (default GMSA_DOMAIN); checked against the domain the DC serves")
 	fl.StringVar(&f.caFile, "ca-file", "", "PEM file of the CA to trust for TLS (default GMSA_CA_FILE, else the system's)")
 	fl.BoolVar(&f.startTLS, "start-tls", false, "upgrade an ldap:// connection with StartTLS")
@@ -47,6 +51,7 @@ func (f *connectFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.keytab, "keytab", "", "bind with Kerberos as a machine account from this keytab (default GMSA_KEYTAB; /etc/krb5.keytab when no other credentials)")
 	fl.StringVar(&f.principal, "principal", "", "the keytab's principal to use (default: its first NAME$ entry)")
 	fl.StringVar(&f.ccache, "ccache", "", "bind with Kerberos using the TGT in this credential cache (default KRB5CCNAME)")
+	fl.StringVar(&f.dnsServer, "dns-server", "", "without --server: the DNS server (host:port) to find the domain's DCs with (default GMSA_DNS_SERVER, else the system's)")
 }
 
 // orEnv returns the flag value, else the environment variable.
@@ -61,6 +66,10 @@ func orEnv(flag, name string) string {
 type resolved struct {
 	server, domain, caFile, user, passwordFile string
 	startTLS                                   bool
+	// discover: no --server, so the DCs come from DNS SRV records, asked
+	// of dnsServer (host:port) when set.
+	discover  bool
+	dnsServer string
 }
 
 func (f *connectFlags) resolve() (resolved, error) {
@@ -77,9 +86,19 @@ func (f *connectFlags) resolve() (resolved, error) {
 			return r, usageError("give --server ldaps://dc1.contoso.com (or GMSA_SERVER), or --domain (or GMSA_DOMAIN)",
 				"no domain controller: neither --server nor --domain is set")
 		}
-		// An AD domain's DNS name resolves to its DCs' addresses. DNS SRV
-		// discovery arrives with a later issue.
-		r.server = "ldaps://" + r.domain
+		// The DCs come from DNS: see dialDiscovered. A simple bind there
+		// always goes over TLS (ldaps://, or StartTLS with --start-tls).
+		r.discover = true
+		r.dnsServer = orEnv(f.dnsServer, "GMSA_DNS_SERVER")
+		if r.dnsServer != "" {
+			if host, port, err := net.SplitHostPort(r.dnsServer); err != nil || host == "" || port == "" {
+				return r, usageError("give it as host:port, e.g. --dns-server 10.0.0.10:53", "--dns-server %q: not host:port", r.dnsServer)
+			}
+		}
+		if r.user != "" && r.passwordFile == "" {
+			return r, usageError("put the password on the first line of a file readable only by you", "--user %s needs --password-file (or GMSA_PASSWORD_FILE)", r.user)
+		}
+		return r, nil
 	}
 	if r.user == "" {
 		return r, nil // a Kerberos bind: see kerberosCreds
@@ -119,6 +138,9 @@ func (f *connectFlags) dial(ctx context.Context) (*directory.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.discover {
+		return f.dialDiscovered(ctx, r)
+	}
 	if r.user == "" {
 		return f.dialKerberos(ctx, r)
 	}
@@ -139,6 +161,55 @@ func (f *connectFlags) dial(ctx context.Context) (*directory.Conn, error) {
 	}
 	f.boundAs = r.user
 	return c, nil
+}
+
+// dialDiscovered connects without --server: the DCs DNS SRV
+// _ldap._tcp.dc._msdcs.<domain> names (asked of --dns-server when set),
+// in priority order, each tried until one connects. A simple bind goes
+// over ldaps:// (or ldap:// with --start-tls); a Kerberos bind over
+// ldap://, signed and sealed (or with --start-tls, over TLS with channel
+// bindings), as with --server.
+func (f *connectFlags) dialDiscovered(ctx context.Context, r resolved) (*directory.Conn, error) {
+	var resolver *net.Resolver
+	if r.dnsServer != "" {
+		resolver = transport.ResolverFor(r.dnsServer)
+	}
+	// Local mistakes in the credentials are reported before DNS is asked.
+	var (
+		password string
+		kc       *client.Client
+		tgt      *client.Credentials
+		err      error
+	)
+	if r.user != "" {
+		password, err = readPasswordFile(r.passwordFile)
+	} else {
+		kc, tgt, err = f.kerberosTGT(ctx, r.domain)
+	}
+	if err != nil {
+		return nil, err
+	}
+	dcs, err := directory.DiscoverDCs(ctx, r.domain, resolver)
+	if err != nil {
+		return nil, directoryError(err)
+	}
+	scheme := "ldap"
+	if r.user != "" && !r.startTLS {
+		scheme = "ldaps"
+	}
+	c, err := directory.DialAny(ctx, dcs, scheme, resolver, directory.Options{StartTLS: r.startTLS, CAFile: r.caFile})
+	if err != nil {
+		return nil, directoryError(err)
+	}
+	if r.user != "" {
+		if err := c.BindSimple(ctx, r.user, password); err != nil {
+			c.Close()
+			return nil, directoryError(err)
+		}
+		f.boundAs = r.user
+		return c, nil
+	}
+	return f.bindKerberos(ctx, c, kc, tgt)
 }
 
 // checkDomain compares --domain (or GMSA_DOMAIN), when set, with the DNS

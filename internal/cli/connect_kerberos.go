@@ -105,6 +105,13 @@ func (f *connectFlags) dialKerberos(ctx context.Context, r resolved) (*directory
 	if err != nil {
 		return nil, directoryError(err)
 	}
+	return f.bindKerberos(ctx, c, kc, tgt)
+}
+
+// bindKerberos binds c with SASL GSSAPI as tgt's client, closing c on
+// failure. The service principal is ldap/<the DC's dnsHostName> from its
+// rootDSE, so that the DC may have been dialled by address.
+func (f *connectFlags) bindKerberos(ctx context.Context, c *directory.Conn, kc *client.Client, tgt *client.Credentials) (*directory.Conn, error) {
 	dse, err := c.RootDSE(ctx)
 	if err != nil {
 		c.Close()

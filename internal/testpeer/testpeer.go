@@ -119,6 +119,7 @@ var loopbacks = map[string]string{
 	"internal/krb5/client":       "127.0.0.3",
 	"internal/krb5/client/bench": "127.0.0.14",
 	"internal/directory":         "127.0.0.4",
+	"internal/directory/dns":     "127.0.0.18",
 	"internal/lab":               "127.0.0.5",
 	"internal/agent":             "127.0.0.6",
 	"internal/cli":               "127.0.0.7",
@@ -131,4 +132,5 @@ var loopbacks = map[string]string{
 	"internal/krb5/gssapi":       "127.0.0.15",
 	"internal/cli/samba":         "127.0.0.16",
 	"internal/cli/rootkey":       "127.0.0.17",
+	"internal/cli/account":       "127.0.0.19",
 }
