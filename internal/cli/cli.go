@@ -105,6 +105,7 @@ Offline tools:
 
 Active Directory (LDAP, with --server, --user/--password-file, --keytab or --ccache):
   gmsa kds root-key add|list  create or list KDS root keys (Add-KdsRootKey, Get-KdsRootKey)
+  gmsa account test NAME     check that this host may use a gMSA (Test-ADServiceAccount)
 
 Credential specs:
   gmsa credspec new          create a credential spec for a gMSA, reading the domain over LDAP
@@ -143,7 +144,7 @@ func newRoot(e *env) *cobra.Command {
 		return usageError("run '"+cmd.CommandPath()+" --help' for usage", "%s", err)
 	})
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newCredspecCommand(e), newVersionCommand(e))
+	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newCredspecCommand(e), newAccountCommand(e), newVersionCommand(e))
 	return root
 }
 
