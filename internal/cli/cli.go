@@ -105,6 +105,8 @@ Offline tools:
 
 Active Directory (LDAP, with --server, --user/--password-file, --keytab or --ccache):
   gmsa kds root-key add|list  create or list KDS root keys (Add-KdsRootKey, Get-KdsRootKey)
+  gmsa group create|add-member      security groups for the hosts allowed to use a gMSA
+  gmsa account create|list|delete   group managed service accounts (New-ADServiceAccount)
   gmsa account test NAME     check that this host may use a gMSA (Test-ADServiceAccount)
 
 Credential specs:
@@ -144,7 +146,7 @@ func newRoot(e *env) *cobra.Command {
 		return usageError("run '"+cmd.CommandPath()+" --help' for usage", "%s", err)
 	})
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newCredspecCommand(e), newAccountCommand(e), newVersionCommand(e))
+	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newCredspecCommand(e), newAccountCommand(e), newGroupCommand(e), newVersionCommand(e))
 	return root
 }
 

@@ -133,4 +133,5 @@ var loopbacks = map[string]string{
 	"internal/cli/samba":         "127.0.0.16",
 	"internal/cli/rootkey":       "127.0.0.17",
 	"internal/cli/account":       "127.0.0.19",
+	"internal/cli/write":         "127.0.0.20",
 }
