@@ -67,25 +67,15 @@ query and unchanged intervals of the blob are.`,
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			ref, err := parseGMSARef(args[0])
+			ref, err := parseLocalGMSARef(args[0])
 			if err != nil {
 				return err
 			}
-			if ref.netbios != "" {
-				return usageError("give WebApp01 and point --server at a DC of the account's domain", "account %q: name the account without a domain", args[0])
-			}
-			c, err := conn.dial(ctx)
+			c, _, err := conn.dialDomain(ctx)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			info, err := c.DomainInfo(ctx)
-			if err != nil {
-				return directoryError(err)
-			}
-			if err := conn.checkDomain(info.DNSName); err != nil {
-				return err
-			}
 			r := accountTestResult{Account: ref.name, Identity: conn.boundAs}
 			if err := testAccount(cmd, c, ref.name, &r); err != nil {
 				return err

@@ -70,12 +70,9 @@ usable yet for new gMSAs.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			ref, err := parseGMSARef(args[0])
+			ref, err := parseLocalGMSARef(args[0])
 			if err != nil {
 				return err
-			}
-			if ref.netbios != "" {
-				return usageError("give WebApp01 and point --server at a DC of the account's domain", "account %q: name the account without a domain", args[0])
 			}
 			if dnsHost == "" {
 				return usageError("give --dns-host-name webapp01.contoso.com", "--dns-host-name is required")
@@ -87,18 +84,11 @@ usable yet for new gMSAs.`,
 			if err != nil {
 				return err
 			}
-			c, err := conn.dial(ctx)
+			c, _, err := conn.dialDomain(ctx)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			info, err := c.DomainInfo(ctx)
-			if err != nil {
-				return directoryError(err)
-			}
-			if err := conn.checkDomain(info.DNSName); err != nil {
-				return err
-			}
 			o := directory.GMSAOptions{Name: ref.name, DNSHostName: dnsHost, SPNs: spns, AllowedPrincipals: allowed,
 				PasswordIntervalDays: interval, EncTypes: et}
 			dn, err := c.CreateGMSA(ctx, o)
@@ -164,18 +154,11 @@ else the SID) and its password interval in days.`,
 		Args:    exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			c, err := conn.dial(ctx)
+			c, _, err := conn.dialDomain(ctx)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			info, err := c.DomainInfo(ctx)
-			if err != nil {
-				return directoryError(err)
-			}
-			if err := conn.checkDomain(info.DNSName); err != nil {
-				return err
-			}
 			gs, err := c.ListGMSAs(ctx)
 			if err != nil {
 				return directoryError(err)
@@ -224,25 +207,15 @@ A missing account is an error (exit 1).`,
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			ref, err := parseGMSARef(args[0])
+			ref, err := parseLocalGMSARef(args[0])
 			if err != nil {
 				return err
 			}
-			if ref.netbios != "" {
-				return usageError("give WebApp01 and point --server at a DC of the account's domain", "account %q: name the account without a domain", args[0])
-			}
-			c, err := conn.dial(ctx)
+			c, _, err := conn.dialDomain(ctx)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			info, err := c.DomainInfo(ctx)
-			if err != nil {
-				return directoryError(err)
-			}
-			if err := conn.checkDomain(info.DNSName); err != nil {
-				return err
-			}
 			if err := c.DeleteAccount(ctx, ref.name); err != nil {
 				return directoryError(err)
 			}

@@ -212,6 +212,26 @@ func (f *connectFlags) dialDiscovered(ctx context.Context, r resolved) (*directo
 	return f.bindKerberos(ctx, c, kc, tgt)
 }
 
+// dialDomain is dial, then the domain the DC serves, checked against
+// --domain (GMSA_DOMAIN): the opening of every AD verb. The caller closes
+// the connection.
+func (f *connectFlags) dialDomain(ctx context.Context) (*directory.Conn, *directory.DomainInfo, error) {
+	c, err := f.dial(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := c.DomainInfo(ctx)
+	if err != nil {
+		c.Close()
+		return nil, nil, directoryError(err)
+	}
+	if err := f.checkDomain(info.DNSName); err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, info, nil
+}
+
 // checkDomain compares --domain (or GMSA_DOMAIN), when set, with the DNS
 // name of the domain the DC serves.
 func (f *connectFlags) checkDomain(dnsName string) error {

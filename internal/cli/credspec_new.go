@@ -51,6 +51,16 @@ func parseGMSARef(s string) (gmsaRef, error) {
 	return gmsaRef{netbios: dom, name: name}, nil
 }
 
+// parseLocalGMSARef is parseGMSARef for verbs that act on an account of the
+// DC's own domain, where a DOMAIN\ prefix is a usage error.
+func parseLocalGMSARef(s string) (gmsaRef, error) {
+	ref, err := parseGMSARef(s)
+	if err == nil && ref.netbios != "" {
+		return gmsaRef{}, usageError("give WebApp01 and point --server at a DC of the account's domain", "account %q: name the account without a domain", s)
+	}
+	return ref, err
+}
+
 func newCredspecNewCommand(e *env, dir func() string) *cobra.Command {
 	var (
 		conn       connectFlags
@@ -114,18 +124,11 @@ Kerberos binds arrive with the GSSAPI issue.`,
 				return err
 			}
 
-			c, err := conn.dial(ctx)
+			c, info, err := conn.dialDomain(ctx)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			info, err := c.DomainInfo(ctx)
-			if err != nil {
-				return directoryError(err)
-			}
-			if err := conn.checkDomain(info.DNSName); err != nil {
-				return err
-			}
 			findGMSA := func(n string) (string, error) {
 				a, err := c.FindAccount(ctx, n)
 				if err != nil {

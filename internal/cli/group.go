@@ -46,18 +46,11 @@ An account with that sAMAccountName already existing is an error (exit 1).`,
 			if err != nil {
 				return usageError("give --scope global, domainlocal or universal", "%v", err)
 			}
-			c, err := conn.dial(ctx)
+			c, _, err := conn.dialDomain(ctx)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			info, err := c.DomainInfo(ctx)
-			if err != nil {
-				return directoryError(err)
-			}
-			if err := conn.checkDomain(info.DNSName); err != nil {
-				return err
-			}
 			if sam == "" {
 				sam = args[0]
 			}
@@ -112,18 +105,11 @@ error.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			c, err := conn.dial(ctx)
+			c, _, err := conn.dialDomain(ctx)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			info, err := c.DomainInfo(ctx)
-			if err != nil {
-				return directoryError(err)
-			}
-			if err := conn.checkDomain(info.DNSName); err != nil {
-				return err
-			}
 			for _, m := range args[1:] {
 				if err := c.AddGroupMember(ctx, args[0], m); err != nil {
 					return directoryError(err)

@@ -126,18 +126,11 @@ Needs Domain Admins (Enterprise Admins in a multi-domain forest).`,
 				}
 				useStart = t
 			}
-			c, err := conn.dial(ctx)
+			c, _, err := conn.dialDomain(ctx)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			info, err := c.DomainInfo(ctx)
-			if err != nil {
-				return directoryError(err)
-			}
-			if err := conn.checkDomain(info.DNSName); err != nil {
-				return err
-			}
 			p, err := c.AddRootKey(ctx, directory.RootKeyOptions{UseStart: useStart, Now: now})
 			if err != nil {
 				return directoryError(err)
@@ -169,18 +162,11 @@ for other identities the directory shows none, and the command exits 1.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			c, err := conn.dial(ctx)
+			c, _, err := conn.dialDomain(ctx)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			info, err := c.DomainInfo(ctx)
-			if err != nil {
-				return directoryError(err)
-			}
-			if err := conn.checkDomain(info.DNSName); err != nil {
-				return err
-			}
 			prov, err := c.ProvRootKeys(ctx)
 			if err != nil {
 				return directoryError(err)
