@@ -24,67 +24,14 @@ import (
 
 var dnsLoopback = testpeer.Loopback("internal/directory/dns")
 
-// dnsZone is what the test DNS server knows: SRV records and A records,
-// keyed by lower-case name with the trailing dot.
-type dnsZone struct {
-	srv map[string][]dnsmessage.SRVResource
-	a   map[string][4]byte
-}
+// dnsZone is what the test DNS server knows.
+type dnsZone = testpeer.DNSZone
 
-// dnsServer answers SRV and A questions from zone over UDP on the
-// package's DNS loopback address, NXDOMAIN to names it does not know, and
-// returns a resolver that asks only it.
+// dnsServer serves zone on the package's DNS loopback address and returns a
+// resolver that asks only it.
 func dnsServer(t *testing.T, zone dnsZone) *net.Resolver {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", net.JoinHostPort(dnsLoopback, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { pc.Close(); <-done })
-	go func() {
-		defer close(done)
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			var p dnsmessage.Parser
-			h, err := p.Start(buf[:n])
-			if err != nil {
-				continue
-			}
-			q, err := p.Question()
-			if err != nil {
-				continue
-			}
-			rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired}
-			name := strings.ToLower(q.Name.String())
-			srvs, isSRV := zone.srv[name]
-			a, isHost := zone.a[name]
-			if !isSRV && !isHost {
-				rh.RCode = dnsmessage.RCodeNameError
-			}
-			b := dnsmessage.NewBuilder(nil, rh)
-			b.EnableCompression()
-			b.StartQuestions()
-			b.Question(q)
-			b.StartAnswers()
-			if isSRV && q.Type == dnsmessage.TypeSRV {
-				for _, s := range srvs {
-					b.SRVResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}, s)
-				}
-			}
-			if isHost && q.Type == dnsmessage.TypeA {
-				b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.AResource{A: a})
-			}
-			if out, err := b.Finish(); err == nil {
-				pc.WriteTo(out, from)
-			}
-		}
-	}()
-	return transport.ResolverFor(pc.LocalAddr().String())
+	return transport.ResolverFor(testpeer.StartDNS(t, dnsLoopback, zone))
 }
 
 func srv(prio uint16, target string, port int) dnsmessage.SRVResource {
@@ -110,7 +57,7 @@ const contosoSRV = "_ldap._tcp.dc._msdcs.contoso.com."
 
 func TestDiscoverDCsOrder(t *testing.T) {
 	t.Parallel()
-	r := dnsServer(t, dnsZone{srv: map[string][]dnsmessage.SRVResource{
+	r := dnsServer(t, dnsZone{SRV: map[string][]dnsmessage.SRVResource{
 		contosoSRV: {
 			srv(10, "dc2.contoso.com.", 389),
 			srv(0, "DC1.contoso.com.", 3389),
@@ -134,7 +81,7 @@ func TestDiscoverDCsOrder(t *testing.T) {
 
 func TestDiscoverDCsNone(t *testing.T) {
 	t.Parallel()
-	r := dnsServer(t, dnsZone{srv: map[string][]dnsmessage.SRVResource{
+	r := dnsServer(t, dnsZone{SRV: map[string][]dnsmessage.SRVResource{
 		"_ldap._tcp.dc._msdcs.fabrikam.com.": {srv(0, ".", 389)},
 	}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -183,10 +130,10 @@ func TestDialAnyFailover(t *testing.T) {
 	}()
 	live, dead := l.Addr().(*net.TCPAddr).Port, deadPort(t)
 	r := dnsServer(t, dnsZone{
-		srv: map[string][]dnsmessage.SRVResource{
+		SRV: map[string][]dnsmessage.SRVResource{
 			contosoSRV: {srv(10, "dc2.contoso.com.", live), srv(0, "dc1.contoso.com.", dead)},
 		},
-		a: map[string][4]byte{"dc1.contoso.com.": ipv4(dnsLoopback), "dc2.contoso.com.": ipv4(dnsLoopback)},
+		A: map[string][4]byte{"dc1.contoso.com.": ipv4(dnsLoopback), "dc2.contoso.com.": ipv4(dnsLoopback)},
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -238,10 +185,10 @@ func TestDialAnySamba(t *testing.T) {
 	s := samba(t)
 	srvName := "_ldap._tcp.dc._msdcs." + s.Domain + "."
 	r := dnsServer(t, dnsZone{
-		srv: map[string][]dnsmessage.SRVResource{
+		SRV: map[string][]dnsmessage.SRVResource{
 			srvName: {srv(5, "dc1."+s.Domain+".", 389), srv(0, "dead."+s.Domain+".", 389)},
 		},
-		a: map[string][4]byte{"dc1." + s.Domain + ".": ipv4(s.Addr), "dead." + s.Domain + ".": ipv4(dnsLoopback)},
+		A: map[string][4]byte{"dc1." + s.Domain + ".": ipv4(s.Addr), "dead." + s.Domain + ".": ipv4(dnsLoopback)},
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

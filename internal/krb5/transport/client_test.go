@@ -388,66 +388,15 @@ func TestTCPFraming(t *testing.T) {
 	}
 }
 
-// dnsServer answers SRV questions from records (keyed by lower-case name
-// with the trailing dot) over UDP on the package's loopback address, and
-// NXDOMAIN to anything else.
+// dnsServer answers SRV (and, with hosts, A) questions over UDP on the
+// package's loopback address: testpeer.StartDNS.
 func dnsServer(t *testing.T, records map[string][]dnsmessage.SRVResource) string {
 	return dnsServerWithA(t, records, nil)
 }
 
-// dnsServerWithA answers A questions from hosts too.
 func dnsServerWithA(t *testing.T, records map[string][]dnsmessage.SRVResource, hosts map[string][4]byte) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", net.JoinHostPort(loopback, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { pc.Close(); <-done })
-	go func() {
-		defer close(done)
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			var p dnsmessage.Parser
-			h, err := p.Start(buf[:n])
-			if err != nil {
-				continue
-			}
-			q, err := p.Question()
-			if err != nil {
-				continue
-			}
-			rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired}
-			name := strings.ToLower(q.Name.String())
-			srvs, ok := records[name]
-			a, isHost := hosts[name]
-			if !ok && !isHost {
-				rh.RCode = dnsmessage.RCodeNameError
-			}
-			b := dnsmessage.NewBuilder(nil, rh)
-			b.EnableCompression()
-			b.StartQuestions()
-			b.Question(q)
-			b.StartAnswers()
-			if ok && q.Type == dnsmessage.TypeSRV {
-				for _, s := range srvs {
-					b.SRVResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}, s)
-				}
-			}
-			if isHost && q.Type == dnsmessage.TypeA {
-				b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.AResource{A: a})
-			}
-			out, err := b.Finish()
-			if err == nil {
-				pc.WriteTo(out, from)
-			}
-		}
-	}()
-	return pc.LocalAddr().String()
+	return testpeer.StartDNS(t, loopback, testpeer.DNSZone{SRV: records, A: hosts})
 }
 
 func TestDiscoverSRV(t *testing.T) {
