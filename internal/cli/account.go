@@ -13,7 +13,7 @@ import (
 
 func newAccountCommand(e *env) *cobra.Command {
 	cmd := groupCommand("account", "Work with service accounts in Active Directory")
-	cmd.AddCommand(newAccountTestCommand(e), newAccountCreateCommand(e), newAccountListCommand(e), newAccountDeleteCommand(e))
+	cmd.AddCommand(newAccountTestCommand(e), newAccountCreateCommand(e), newAccountShowCommand(e), newAccountListCommand(e), newAccountDeleteCommand(e))
 	return cmd
 }
 

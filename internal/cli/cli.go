@@ -106,8 +106,14 @@ Offline tools:
 Active Directory (LDAP, with --server, --user/--password-file, --keytab or --ccache):
   gmsa kds root-key add|list  create or list KDS root keys (Add-KdsRootKey, Get-KdsRootKey)
   gmsa group create|add-member      security groups for the hosts allowed to use a gMSA
-  gmsa account create|list|delete   group managed service accounts (New-ADServiceAccount)
+  gmsa account create|list|show|delete   group managed service accounts (New-ADServiceAccount, Get-ADServiceAccount)
   gmsa account test NAME     check that this host may use a gMSA (Test-ADServiceAccount)
+  gmsa computer create NAME  create a computer account with a keytab: a domain join for test hosts
+
+Lab domain (an embedded domain controller for laptops and CI):
+  gmsa lab init|serve        provision and serve a lab domain from one data directory
+  gmsa lab env               print the settings that point every verb at a running lab
+  gmsa lab clock-offset      move the lab's KDS clock through gMSA password rollovers
 
 Credential specs:
   gmsa credspec new          create a credential spec for a gMSA, reading the domain over LDAP
@@ -146,7 +152,7 @@ func newRoot(e *env) *cobra.Command {
 		return usageError("run '"+cmd.CommandPath()+" --help' for usage", "%s", err)
 	})
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newCredspecCommand(e), newAccountCommand(e), newGroupCommand(e), newVersionCommand(e))
+	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newCredspecCommand(e), newAccountCommand(e), newComputerCommand(e), newGroupCommand(e), newVersionCommand(e))
 	return root
 }
 

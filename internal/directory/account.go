@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/opengmsa/gmsa/internal/adtypes"
+	"github.com/opengmsa/gmsa/internal/gkdi"
 )
 
 // Account is a security principal found by sAMAccountName: a user, a
@@ -109,4 +111,85 @@ func decodeAccount(le *ldap.Entry) (*Account, error) {
 		WhenCreated:              e.generalizedTime("whenCreated"),
 	}
 	return a, e.err
+}
+
+// ServiceAccount is a gMSA with what Get-ADServiceAccount shows of it:
+// the allowed principals, the password interval and the IDs of the current
+// and previous passwords. None of it is secret.
+type ServiceAccount struct {
+	GMSA
+	// PasswordID is msDS-ManagedPasswordId: the root key and GKID the
+	// current password derives from; nil when the DC has none yet.
+	PasswordID *gkdi.KeyEnvelope
+	// PreviousPasswordID is msDS-ManagedPasswordPreviousId, nil before the
+	// first rollover.
+	PreviousPasswordID *gkdi.KeyEnvelope
+}
+
+var serviceAccountAttrs = append([]string{"msDS-GroupMSAMembership", "msDS-ManagedPasswordInterval",
+	"msDS-ManagedPasswordId", "msDS-ManagedPasswordPreviousId"}, accountAttrs...)
+
+// FindGMSA finds a gMSA by sAMAccountName (as [Conn.FindAccount] takes it)
+// and reads its non-secret gMSA attributes. An account that is not a gMSA is
+// [ErrNotGMSA]; a missing one [ErrNotFound].
+func (c *Conn) FindGMSA(ctx context.Context, name string) (*ServiceAccount, error) {
+	const op = "read gMSA"
+	a, err := c.FindAccount(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if !a.IsGMSA() {
+		return nil, &Error{Op: op, Account: name, DN: a.DN, Err: ErrNotGMSA,
+			Hint: a.SAMAccountName + " is a " + a.ObjectClass[len(a.ObjectClass)-1] + "; gmsa account list shows the gMSAs"}
+	}
+	es, err := c.search(ctx, searchOpt{base: a.DN, scope: ldap.ScopeBaseObject, attrs: serviceAccountAttrs})
+	if err == nil && len(es) != 1 {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return nil, &Error{Op: op, Account: name, DN: a.DN, Err: err}
+	}
+	sa, err := decodeServiceAccount(es[0])
+	if err != nil {
+		return nil, &Error{Op: op, Account: name, DN: a.DN, Err: err}
+	}
+	return sa, nil
+}
+
+func decodeServiceAccount(le *ldap.Entry) (*ServiceAccount, error) {
+	a, err := decodeAccount(le)
+	if err != nil {
+		return nil, err
+	}
+	e := &entry{Entry: le}
+	sa := &ServiceAccount{GMSA: GMSA{Account: *a, PasswordIntervalDays: int(e.int64("msDS-ManagedPasswordInterval", 30))}}
+	if e.err != nil {
+		return nil, e.err
+	}
+	if b := e.raw("msDS-GroupMSAMembership"); b != nil {
+		sd, err := adtypes.ParseSecurityDescriptor(b)
+		if err != nil {
+			return nil, fmt.Errorf("%w: msDS-GroupMSAMembership: %v", ErrMalformed, err)
+		}
+		if sd.DACL != nil {
+			for _, ace := range sd.DACL.ACEs {
+				if ace.Type == adtypes.ACETypeAccessAllowed {
+					sa.Allowed = append(sa.Allowed, ace.SID)
+				}
+			}
+		}
+	}
+	for _, id := range []struct {
+		name string
+		dst  **gkdi.KeyEnvelope
+	}{{"msDS-ManagedPasswordId", &sa.PasswordID}, {"msDS-ManagedPasswordPreviousId", &sa.PreviousPasswordID}} {
+		if b := e.raw(id.name); b != nil {
+			env, err := gkdi.ParseKeyEnvelope(b)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, id.name, err)
+			}
+			*id.dst = env
+		}
+	}
+	return sa, nil
 }

@@ -195,7 +195,7 @@ func TestSecretAgreementParamIsTheRFC5114Group(t *testing.T) {
 		} `json:"ffc_dh_parameters"`
 	}
 	testvector.Load(t, "gkdi-key-envelope-and-params.json", &v)
-	got, err := rfc5114Group.Marshal()
+	got, err := gkdi.RFC5114Group2048.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
