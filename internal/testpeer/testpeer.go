@@ -134,7 +134,9 @@ var loopbacks = map[string]string{
 	"internal/cli/rootkey":       "127.0.0.17",
 	"internal/cli/account":       "127.0.0.19",
 	"internal/cli/write":         "127.0.0.20",
+	"internal/lab/labdns":        "127.0.0.25",
 	"internal/lab/ldapserver":    "127.0.0.21",
 	"internal/cli/computer":      "127.0.0.22",
+	"internal/cli/lab":           "127.0.0.26",
 	"internal/lab/kdc":           "127.0.0.24",
 }

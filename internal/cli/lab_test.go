@@ -1,0 +1,207 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opengmsa/gmsa/internal/lab"
+	"github.com/opengmsa/gmsa/internal/testpeer"
+)
+
+// startCLILab runs `gmsa lab init` and `gmsa lab serve` (in-process) on
+// addr and returns the data directory and lab.json.
+func startCLILab(t *testing.T, addr string) (string, *lab.Info) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "lab")
+	if stdout, stderr, code := runCLI(t, "", "lab", "init", "--data", dir); code != 0 {
+		t.Fatalf("lab init: exit %d\n%s%s", code, stdout, stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		e := &env{Streams: Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, now: time.Now}
+		done <- run(ctx, []string{"lab", "serve", "--data", dir, "--listen", addr}, e)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("lab serve exited %d\n%s", code, errb.String())
+		}
+		if _, err := os.Stat(filepath.Join(dir, lab.InfoFile)); err == nil {
+			t.Error("lab.json left behind after shutdown")
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if i, err := lab.ReadInfo(dir); err == nil {
+			return dir, i
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("lab serve exited %d\n%s", code, errb.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("lab did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestWalkthroughVerbsWithLab: the [directory] verbs of the walkthrough run
+// against `gmsa lab` as they do against Samba (write_test.go,
+// account_test.go, computer_test.go), bound with simple binds over TLS, with
+// the settings `gmsa lab env` prints.
+func TestWalkthroughVerbsWithLab(t *testing.T) {
+	for _, k := range []string{"GMSA_SERVER", "GMSA_DOMAIN", "GMSA_CA_FILE", "GMSA_USER", "GMSA_PASSWORD_FILE", "GMSA_KEYTAB", "GMSA_LAB_DATA"} {
+		t.Setenv(k, "")
+	}
+	dir, info := startCLILab(t, testpeer.Loopback("internal/cli/lab"))
+	cli := func(t *testing.T, wantCode int, args ...string) string {
+		t.Helper()
+		stdout, stderr, code := runCLI(t, "", args...)
+		if code != wantCode {
+			t.Fatalf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, stdout, stderr)
+		}
+		return stdout
+	}
+
+	// gmsa lab env gives the settings; use them as a user would.
+	var envOut labEnvResult
+	if err := json.Unmarshal([]byte(cli(t, 0, "lab", "env", "--data", dir, "-o", "json")), &envOut); err != nil {
+		t.Fatal(err)
+	}
+	if envOut.Server != info.LDAPSURL() || envOut.Domain != "contoso.com" || envOut.PasswordFile == "" || envOut.User != "Administrator@contoso.com" {
+		t.Fatalf("lab env: %+v", envOut)
+	}
+	shell := cli(t, 0, "lab", "env", "--data", dir)
+	if info.KDCPort == 0 || !strings.Contains(envOut.Krb5Conf, fmt.Sprintf("kdc = %s:%d", info.Listen, info.KDCPort)) {
+		t.Fatalf("lab env krb5.conf has no KDC:\n%s", envOut.Krb5Conf)
+	}
+	if !strings.Contains(shell, "export GMSA_SERVER="+info.LDAPSURL()+"\n") || !strings.Contains(shell, "default_realm = CONTOSO.COM") {
+		t.Fatalf("lab env shell output:\n%s", shell)
+	}
+	admin := []string{"--server", envOut.Server, "--ca-file", envOut.CAFile, "--user", envOut.User, "--password-file", envOut.PasswordFile}
+	with := func(creds []string, args ...string) []string { return append(args, creds...) }
+
+	// Get-KdsRootKey / Add-KdsRootKey -EffectiveTime ((Get-Date).AddHours(-10)).
+	var keys []struct {
+		ID     string `json:"id"`
+		ForNew bool   `json:"usable_for_new_gmsas"`
+	}
+	listKeys := func() {
+		t.Helper()
+		var out struct {
+			Keys *[]struct {
+				ID     string `json:"id"`
+				ForNew bool   `json:"usable_for_new_gmsas"`
+			} `json:"keys"`
+		}
+		out.Keys = &keys
+		if err := json.Unmarshal([]byte(cli(t, 0, with(admin, "kds", "root-key", "list", "-o", "json")...)), &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listKeys()
+	if len(keys) != 1 {
+		t.Fatalf("a new lab has %d root keys, want 1", len(keys))
+	}
+	cli(t, 0, with(admin, "kds", "root-key", "add", "--effective-time", "-10h")...)
+	listKeys()
+	if len(keys) != 2 {
+		t.Fatalf("after root-key add: %d keys", len(keys))
+	}
+
+	// New-ADGroup, a joined host, Add-ADGroupMember.
+	cli(t, 0, with(admin, "group", "create", "WebApp01Hosts")...)
+	cli(t, 1, with(admin, "group", "create", "WebApp01Hosts")...)
+	nodePW := writePasswordFile(t, "Node1-Lab-Pa55")
+	adminBind := []string{"--server", envOut.Server, "--ca-file", envOut.CAFile, "--user", envOut.User, "--bind-password-file", envOut.PasswordFile}
+	keytabPath := filepath.Join(t.TempDir(), "node1.keytab")
+	var comp computerCreateJSON
+	if err := json.Unmarshal([]byte(cli(t, 0, with(adminBind, "computer", "create", "NODE1", "--password-file", nodePW,
+		"--keytab", keytabPath, "-o", "json")...)), &comp); err != nil {
+		t.Fatal(err)
+	}
+	if comp.KVNO != 1 || !strings.EqualFold(comp.Account, "NODE1$") || len(comp.Principals) != 3 {
+		t.Fatalf("computer create: %+v", comp)
+	}
+	cli(t, 0, with(adminBind, "computer", "create", "NODE2", "--password-file", writePasswordFile(t, "Node2-Lab-Pa55"))...)
+	cli(t, 0, with(admin, "group", "add-member", "WebApp01Hosts", "node1")...)
+
+	// New-ADServiceAccount.
+	cli(t, 0, with(admin, "account", "create", "WebApp01", "--dns-host-name", "WebApp01.contoso.com",
+		"--spn", "host/WebApp01", "--spn", "host/WebApp01.contoso.com", "--spn", "http/mysite.contoso.com",
+		"--allowed-principals", "WebApp01Hosts")...)
+	cli(t, 1, with(admin, "account", "create", "Dup", "--dns-host-name", "dup.contoso.com",
+		"--spn", "HTTP/MySite.contoso.com", "--allowed-principals", "WebApp01Hosts")...)
+	list := cli(t, 0, with(admin, "account", "list")...)
+	if !strings.Contains(list, "WebApp01$") || !strings.Contains(list, "WebApp01Hosts") {
+		t.Fatalf("account list:\n%s", list)
+	}
+
+	// Get-ADServiceAccount: the password derives from the provisioning
+	// root key, as the new one is still within its 10 h 05 min wait.
+	var show struct {
+		PasswordID struct {
+			RootKeyID string `json:"root_key_id"`
+		} `json:"password_id"`
+		KVNO uint32 `json:"kvno"`
+		Keys *struct {
+			Current []struct{ Key string } `json:"current"`
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal([]byte(cli(t, 0, with(admin, "account", "show", "WebApp01", "-o", "json")...)), &show); err != nil {
+		t.Fatal(err)
+	}
+	var usable []string
+	for _, k := range keys {
+		if k.ForNew {
+			usable = append(usable, k.ID)
+		}
+	}
+	if len(usable) != 1 || !strings.EqualFold(show.PasswordID.RootKeyID, usable[0]) {
+		t.Fatalf("password ID names root key %s; the keys usable for new gMSAs are %v (want the provisioning key only)", show.PasswordID.RootKeyID, usable)
+	}
+	if show.Keys != nil || show.KVNO != 1 {
+		t.Fatalf("account show without --show-keys: %+v", show)
+	}
+
+	// Test-ADServiceAccount as the host, with its password and its keytab's
+	// password file; and false for a host outside the group.
+	node1 := []string{"--server", envOut.Server, "--ca-file", envOut.CAFile, "--user", `CONTOSO\NODE1$`, "--password-file", nodePW}
+	if out := cli(t, 0, with(node1, "account", "test", "WebApp01")...); !strings.HasPrefix(out, "true\n") {
+		t.Fatalf("account test as NODE1$:\n%s", out)
+	}
+	node2 := []string{"--server", envOut.Server, "--ca-file", envOut.CAFile, "--user", "NODE2$@contoso.com", "--password-file", writePasswordFile(t, "Node2-Lab-Pa55")}
+	if out := cli(t, 1, with(node2, "account", "test", "WebApp01")...); !strings.HasPrefix(out, "false\n") || !strings.Contains(out, "msDS-GroupMSAMembership") {
+		t.Fatalf("account test as NODE2$:\n%s", out)
+	}
+	// account show --show-keys as the allowed host.
+	if err := json.Unmarshal([]byte(cli(t, 0, with(node1, "account", "show", "WebApp01", "--show-keys", "-o", "json")...)), &show); err != nil {
+		t.Fatal(err)
+	}
+	if show.Keys == nil || len(show.Keys.Current) < 2 {
+		t.Fatalf("--show-keys gave no keys: %+v", show)
+	}
+
+	// clock-offset: past the interval, the kvno went up by one.
+	cli(t, 0, "lab", "clock-offset", "--data", dir, "31d")
+	cli(t, 0, with(node1, "account", "test", "WebApp01")...)
+	if err := json.Unmarshal([]byte(cli(t, 0, with(admin, "account", "show", "WebApp01", "-o", "json")...)), &show); err != nil {
+		t.Fatal(err)
+	}
+	if show.KVNO != 2 {
+		t.Fatalf("kvno after 31 days = %d, want 2", show.KVNO)
+	}
+	cli(t, 0, with(admin, "account", "delete", "WebApp01")...)
+	cli(t, 1, with(admin, "account", "show", "WebApp01")...)
+}
