@@ -81,6 +81,12 @@ func (f *connectFlags) resolve() (resolved, error) {
 		passwordFile: orEnv(f.passwordFile, "GMSA_PASSWORD_FILE"),
 		startTLS:     f.startTLS,
 	}
+	// Flags beat the environment: an explicit Kerberos credential on the
+	// command line is not overridden by GMSA_USER/GMSA_PASSWORD_FILE (as
+	// exported by `gmsa lab env`).
+	if f.user == "" && (f.keytab != "" || f.ccache != "") {
+		r.user, r.passwordFile = "", ""
+	}
 	if r.server == "" {
 		if r.domain == "" {
 			return r, usageError("give --server ldaps://dc1.contoso.com (or GMSA_SERVER), or --domain (or GMSA_DOMAIN)",

@@ -32,14 +32,14 @@ type testLab struct {
 
 const testAdminPassword = "Lab-Admin-Pa55!"
 
-func startLab(t *testing.T, listen string) *testLab {
+func startLab(t testing.TB, listen string) *testLab {
 	t.Helper()
 	return startLabKDC(t, listen, -1)
 }
 
 // startLabKDC also serves the KDC on kdcPort (0: 88 or the next free; -1:
 // none).
-func startLabKDC(t *testing.T, listen string, kdcPort int) *testLab {
+func startLabKDC(t testing.TB, listen string, kdcPort int) *testLab {
 	t.Helper()
 	dir := t.TempDir()
 	d, err := Init(dir, InitOptions{AdminPassword: testAdminPassword})
@@ -50,7 +50,7 @@ func startLabKDC(t *testing.T, listen string, kdcPort int) *testLab {
 	return serveLab(t, dir, listen, kdcPort)
 }
 
-func serveLab(t *testing.T, dir, listen string, kdcPort int) *testLab {
+func serveLab(t testing.TB, dir, listen string, kdcPort int) *testLab {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	tl := &testLab{dir: dir, password: testAdminPassword, cancel: cancel, done: make(chan error, 1)}
@@ -80,7 +80,7 @@ func (tl *testLab) stop() {
 }
 
 // dial connects over LDAPS and binds as user (Administrator when "").
-func (tl *testLab) dial(t *testing.T, user, password string) *directory.Conn {
+func (tl *testLab) dial(t testing.TB, user, password string) *directory.Conn {
 	t.Helper()
 	ctx := context.Background()
 	c, err := directory.Dial(ctx, directory.Options{Server: tl.info.LDAPSURL(), CAFile: filepath.Join(tl.dir, "ca.pem")})
@@ -99,7 +99,7 @@ func (tl *testLab) dial(t *testing.T, user, password string) *directory.Conn {
 
 // addComputer creates a computer with a password through a raw go-ldap add
 // over LDAPS, as `net ads join` would.
-func (tl *testLab) addComputer(t *testing.T, name, password string) {
+func (tl *testLab) addComputer(t testing.TB, name, password string) {
 	t.Helper()
 	l, err := ldap.DialURL(tl.info.LDAPSURL(), ldap.DialWithTLSConfig(tl.tlsConfig(t)))
 	if err != nil {
@@ -239,7 +239,7 @@ func TestLabServesTheWalkthroughToTheDirectoryClient(t *testing.T) {
 	_ = adtypes.SID{}
 }
 
-func (tl *testLab) tlsConfig(t *testing.T) *tls.Config {
+func (tl *testLab) tlsConfig(t testing.TB) *tls.Config {
 	t.Helper()
 	pem, err := os.ReadFile(filepath.Join(tl.dir, "ca.pem"))
 	if err != nil {
@@ -250,7 +250,7 @@ func (tl *testLab) tlsConfig(t *testing.T) *tls.Config {
 	return &tls.Config{RootCAs: pool, ServerName: tl.info.Listen}
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)

@@ -146,16 +146,31 @@ func (d *Directory) candidates(tx *store.Tx, base *store.Entry, scope int, f ls.
 	}
 	baseN := lowerDN(base.DN)
 	baseNC := namingContext(baseN, roots)
-	if eq := indexedEquality(f); eq != nil && scope != ls.ScopeBaseObject {
-		value := eq.Value
-		if strings.EqualFold(eq.Attr, "objectSid") && strings.HasPrefix(strings.ToUpper(string(value)), "S-") {
-			if s, err := adtypes.ParseSID(string(value)); err == nil {
-				value = s.Bytes()
+	if eqs := indexedEqualities(f); eqs != nil && scope != ls.ScopeBaseObject {
+		seen := map[string]bool{}
+		ok := true
+		var hits []string
+		for _, eq := range eqs {
+			value := eq.Value
+			if strings.EqualFold(ls.BaseAttr(eq.Attr), "objectSid") && strings.HasPrefix(strings.ToUpper(string(value)), "S-") {
+				if s, err := adtypes.ParseSID(string(value)); err == nil {
+					value = s.Bytes()
+				}
+			}
+			dns, err := tx.Lookup(ls.BaseAttr(eq.Attr), value)
+			if err != nil {
+				ok = false
+				break
+			}
+			for _, dn := range dns {
+				if n := lowerDN(dn); !seen[n] {
+					seen[n] = true
+					hits = append(hits, dn)
+				}
 			}
 		}
-		dns, err := tx.Lookup(ls.BaseAttr(eq.Attr), value)
-		if err == nil {
-			for _, dn := range dns {
+		if ok {
+			for _, dn := range hits {
 				n := lowerDN(dn)
 				if !inScope(n, baseN, scope) || namingContext(n, roots) != baseNC {
 					continue
@@ -197,18 +212,31 @@ func namingContext(dn string, roots []string) string {
 	return best
 }
 
-func indexedEquality(f ls.Filter) *ls.Filter {
+// indexedEqualities returns equality filters on indexed attributes whose
+// matches contain every entry f can match: one from an AND, all of an OR
+// whose every branch has them; nil when the filter cannot use an index.
+func indexedEqualities(f ls.Filter) []ls.Filter {
 	switch f.Kind {
 	case ls.FilterEquality:
 		if store.Indexed(ls.BaseAttr(f.Attr)) {
-			return &f
+			return []ls.Filter{f}
 		}
 	case ls.FilterAnd:
 		for _, k := range f.Children {
-			if eq := indexedEquality(k); eq != nil {
-				return eq
+			if eqs := indexedEqualities(k); eqs != nil {
+				return eqs
 			}
 		}
+	case ls.FilterOr:
+		var all []ls.Filter
+		for _, k := range f.Children {
+			eqs := indexedEqualities(k)
+			if eqs == nil {
+				return nil
+			}
+			all = append(all, eqs...)
+		}
+		return all
 	}
 	return nil
 }

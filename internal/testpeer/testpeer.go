@@ -121,6 +121,8 @@ var loopbacks = map[string]string{
 	"internal/directory":         "127.0.0.4",
 	"internal/directory/dns":     "127.0.0.18",
 	"internal/lab":               "127.0.0.5",
+	"internal/lab/failover":      "127.0.0.27",
+	"internal/lab/samba":         "127.0.0.32",
 	"internal/agent":             "127.0.0.6",
 	"internal/cli":               "127.0.0.7",
 	"test":                       "127.0.0.8",
