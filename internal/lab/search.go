@@ -335,7 +335,7 @@ func (d *Directory) managedPasswordAttr(e *store.Entry, id *Identity) *ls.Attrib
 // searchRootDSE answers the rootDSE (to anyone, bound or not).
 func (d *Directory) searchRootDSE(c *ls.Conn, r *ls.SearchRequest, w *ls.SearchWriter) ls.Result {
 	dom := d.dom
-	mechs := [][]byte{[]byte("GSSAPI"), []byte("GSS-SPNEGO")}
+	mechs := [][]byte{[]byte(MechanismGSSAPI)} // GSS-SPNEGO is not implemented
 	attrs := []ls.Attribute{
 		{Name: "objectClass", Values: [][]byte{[]byte("top")}},
 		{Name: "defaultNamingContext", Values: [][]byte{[]byte(dom.DN())}},

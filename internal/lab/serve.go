@@ -136,7 +136,13 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		ldapL.Close()
 		return fmt.Errorf("LDAPS listener: %w", err)
 	}
-	srv := &ldapserver.Server{Handler: d.LDAPHandler(), TLSConfig: tlsConfig, SupportedControls: SupportedControls(),
+	handler, err := d.LDAPHandlerTLS(cert) // GSSAPI binds over TLS check its channel bindings
+	if err != nil {
+		ldapL.Close()
+		ldapsL.Close()
+		return err
+	}
+	srv := &ldapserver.Server{Handler: handler, TLSConfig: tlsConfig, SupportedControls: SupportedControls(),
 		Logger: o.Logger.With("component", "ldap")}
 
 	info := &Info{Realm: dom.Realm(), Domain: dom.DNSName, NetBIOS: dom.NetBIOS, DC: dom.DCName, Listen: o.Listen,
