@@ -98,6 +98,9 @@ identity: it holds Kerberos tickets for the gMSA and nobody handles its
 password. gmsa speaks LDAP and Kerberos to Windows AD, Samba, or its own lab
 domain.
 
+Try the whole walkthrough against a lab domain, with nothing to install:
+  gmsa quickstart            Microsoft's gMSA-for-containers walkthrough, end to end
+
 Offline tools:
   gmsa kds password          derive a gMSA password and its Kerberos keys from a KDS root key
   gmsa kds gkid              convert between times and group key identifiers
@@ -152,7 +155,7 @@ func newRoot(e *env) *cobra.Command {
 		return usageError("run '"+cmd.CommandPath()+" --help' for usage", "%s", err)
 	})
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newCredspecCommand(e), newAccountCommand(e), newComputerCommand(e), newGroupCommand(e), newLabCommand(e), newVersionCommand(e))
+	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newCredspecCommand(e), newAccountCommand(e), newComputerCommand(e), newGroupCommand(e), newLabCommand(e), newQuickstartCommand(e), newVersionCommand(e))
 	return root
 }
 

@@ -140,5 +140,9 @@ var loopbacks = map[string]string{
 	"internal/lab/ldapserver":    "127.0.0.21",
 	"internal/cli/computer":      "127.0.0.22",
 	"internal/cli/lab":           "127.0.0.26",
+	"internal/cli/quickstart":    "127.0.0.33",
 	"internal/lab/kdc":           "127.0.0.24",
+	"internal/cli/doctor":        "127.0.0.31",
+	"internal/lab/demo":          "127.0.0.28",
+	"internal/cli/labdemo":       "127.0.0.29",
 }

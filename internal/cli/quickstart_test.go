@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/opengmsa/gmsa/internal/testpeer"
+)
+
+// TestQuickstart: the walkthrough runs end to end against the lab it
+// starts; -o json gives one object per step, all ok, in the walkthrough's
+// order; --keep leaves the lab, the specs and the host keytab behind.
+func TestQuickstart(t *testing.T) {
+	for _, k := range []string{"GMSA_SERVER", "GMSA_DOMAIN", "GMSA_CA_FILE", "GMSA_USER", "GMSA_PASSWORD_FILE", "GMSA_KEYTAB", "KRB5_CONFIG", "KRB5CCNAME"} {
+		t.Setenv(k, "")
+	}
+	keep := filepath.Join(t.TempDir(), "demo")
+	stdout, stderr, code := runCLI(t, "", "quickstart", "--keep", keep, "--listen", testpeer.Loopback("internal/cli/quickstart"), "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	var steps []qsStep
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var s qsStep
+		if err := json.Unmarshal([]byte(line), &s); err != nil {
+			t.Fatalf("not one JSON object per line: %v\n%s", err, line)
+		}
+		steps = append(steps, s)
+	}
+	want := []string{"Get-KdsRootKey", "Add-KdsRootKey", "New-ADGroup", "New-ADServiceAccount -Name WebApp01", "New-ADServiceAccount -Name LogAgentSvc",
+		"Add-Computer", "Add-ADGroupMember", "Test-ADServiceAccount", "New-CredentialSpec", "Get-CredentialSpec"}
+	i := 0
+	for n, s := range steps {
+		if s.Status != "ok" || s.Step != n+1 {
+			t.Errorf("step %+v", s)
+		}
+		if i < len(want) && strings.HasPrefix(s.PowerShell, want[i]) {
+			i++
+		}
+	}
+	if i != len(want) {
+		t.Fatalf("the steps miss %q (or are out of order):\n%s", want[i], stdout)
+	}
+	if !strings.Contains(steps[4].Detail, "provisioning root key") {
+		t.Errorf("the gMSA step does not explain which root key it uses: %q", steps[4].Detail)
+	}
+	for _, f := range []string{"lab/lab.db", "lab/ca.pem", "credentialspecs/contoso_webapp01.json", "host.keytab"} {
+		if _, err := os.Stat(filepath.Join(keep, f)); err != nil {
+			t.Errorf("--keep: %v", err)
+		}
+	}
+	if os.Getenv("KRB5_CONFIG") != "" {
+		t.Error("the quickstart left KRB5_CONFIG set")
+	}
+	// A second run into the same directory refuses, keeping the first.
+	if _, stderr, code := runCLI(t, "", "quickstart", "--keep", keep, "--listen", testpeer.Loopback("internal/cli/quickstart")); code != 1 || !strings.Contains(stderr, "already holds") {
+		t.Errorf("second --keep run: exit %d\n%s", code, stderr)
+	}
+}
