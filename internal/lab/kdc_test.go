@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-ldap/ldap/v3"
+
 	"github.com/opengmsa/gmsa/internal/directory"
 	"github.com/opengmsa/gmsa/internal/testpeer"
 )
@@ -66,4 +68,53 @@ func TestLabKDCWithMIT(t *testing.T) {
 	if err != nil || !strings.Contains(out, "NODE1$@CONTOSO.COM") || !strings.Contains(out, "http/mysite.contoso.com@CONTOSO.COM") {
 		t.Fatalf("klist: %v\n%s", err, out)
 	}
+}
+
+// TestLabKDCAccountChecks: the AS exchange refuses, as AD does, an account
+// that is disabled, expired (accountExpires) or locked out (lockoutTime).
+func TestLabKDCAccountChecks(t *testing.T) {
+	kinit := testpeer.Binaries(t, "mit-krb5-user", "kinit")[0]
+	tl := startLabKDC(t, testpeer.Loopback("internal/lab"), 0)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "krb5.conf")
+	writeFile(t, conf, fmt.Sprintf("[libdefaults]\n default_realm = CONTOSO.COM\n dns_lookup_kdc = false\n"+
+		"[realms]\n CONTOSO.COM = {\n  kdc = %s:%d\n }\n", tl.info.Listen, tl.info.KDCPort))
+	l, err := ldap.DialURL(tl.info.LDAPSURL(), ldap.DialWithTLSConfig(tl.tlsConfig(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Bind("Administrator@contoso.com", tl.password); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		attr, value, want string
+	}{
+		{"userAccountControl", "4098", "revoked"},
+		{"accountExpires", "130000000000000000", "revoked"}, // 2012
+		{"lockoutTime", "134000000000000000", "revoked"},
+	} {
+		name := "N" + strings.ToUpper(tt.attr[:4])
+		tl.addComputer(t, name, "Pa55-"+name)
+		if out, err := mitKinit(kinit, conf, dir, "Pa55-"+name, name+"$@CONTOSO.COM"); err != nil {
+			t.Fatalf("kinit %s$ before %s: %v\n%s", name, tt.attr, err, out)
+		}
+		m := ldap.NewModifyRequest("CN="+name+",CN=Computers,DC=contoso,DC=com", nil)
+		m.Replace(tt.attr, []string{tt.value})
+		if err := l.Modify(m); err != nil {
+			t.Fatal(err)
+		}
+		out, err := mitKinit(kinit, conf, dir, "Pa55-"+name, name+"$@CONTOSO.COM")
+		if err == nil || !strings.Contains(out, tt.want) {
+			t.Errorf("kinit %s$ with %s=%s: err=%v, want %q\n%s", name, tt.attr, tt.value, err, tt.want, out)
+		}
+	}
+}
+
+func mitKinit(kinit, conf, dir, password, principal string) (string, error) {
+	cmd := exec.Command(kinit, principal)
+	cmd.Env = append(os.Environ(), "KRB5_CONFIG="+conf, "KRB5CCNAME=FILE:"+filepath.Join(dir, "cc"))
+	cmd.Stdin = strings.NewReader(password + "\n")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }

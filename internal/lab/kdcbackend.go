@@ -143,6 +143,15 @@ func (b *kdcBackend) principal(e *store.Entry) (*kdc.Principal, error) {
 	if rid, err := strconv.ParseUint(e.String("primaryGroupID"), 10, 32); err == nil {
 		p.PrimaryGroupRID = uint32(rid)
 	}
+	// accountExpires: 0 and 0x7FFFFFFFFFFFFFFF mean never ([MS-ADA1]).
+	if v, err := strconv.ParseUint(e.String("accountExpires"), 10, 64); err == nil && v != 0 && v != 1<<63-1 {
+		p.AccountExpires = adtypes.FileTime(v).Time()
+	}
+	// lockoutTime other than 0: locked out (the lab has no lockout policy,
+	// but an administrator may set it).
+	if v, err := strconv.ParseUint(e.String("lockoutTime"), 10, 64); err == nil && v != 0 {
+		p.LockedOut = true
+	}
 	for _, g := range id.Groups {
 		if g.Equal(sidEveryone) || g.Equal(sidAuthenticated) {
 			continue
@@ -271,4 +280,3 @@ func (b *kdcBackend) gmsaKeys(e *store.Entry) ([]kdc.Key, error) {
 	return keys, nil
 }
 
-var _ = adtypes.SID{}
