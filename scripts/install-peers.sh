@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-peers.sh installs the real peers that the test tiers run against
 # (see the design notes, peers.md): Samba 4.2x AD DC from bookworm-backports,
-# MIT Kerberos, the OpenLDAP client tools, openssl, faketime and iproute2.
+# MIT Kerberos, the OpenLDAP client tools, PostgreSQL (a server that accepts
+# gss logins), curl, openssl, faketime and iproute2.
 #
 # It is idempotent and fast when everything is already there: apt is touched
 # only when a package is missing or Samba is too old. The daemons that the
@@ -17,13 +18,13 @@ readonly DEBIAN_LIST=/etc/apt/sources.list.d/debian.sources
 readonly BACKPORTS_PKGS=(samba samba-ad-dc samba-ad-provision samba-dsdb-modules samba-vfs-modules
 	winbind python3-samba samba-common-bin ldb-tools smbclient)
 readonly MAIN_PKGS=(ldap-utils krb5-user krb5-kdc krb5-admin-server libsasl2-modules-gssapi-mit
-	openssl faketime iproute2 curl python3 libgssapi-krb5-2)
+	openssl faketime iproute2 curl python3 libgssapi-krb5-2 postgresql)
 
 # Services the packages ship; none may keep running: tests start their own.
-readonly SERVICES=(samba-ad-dc samba smbd nmbd winbind krb5-kdc krb5-admin-server)
+readonly SERVICES=(samba-ad-dc samba smbd nmbd winbind krb5-kdc krb5-admin-server postgresql)
 # Daemon names that may be left behind by a postinst without systemd.
-readonly DAEMONS=(samba smbd nmbd winbindd krb5kdc kadmind)
-readonly PORTS=(88 389 464 636)
+readonly DAEMONS=(samba smbd nmbd winbindd krb5kdc kadmind postgres)
+readonly PORTS=(88 389 464 636 5432)
 
 log() { printf 'install-peers: %s\n' "$*" >&2; }
 die() {
@@ -189,4 +190,5 @@ printf '%-24s %s\n' \
 	"cyrus-sasl-gssapi" "$(pkgver libsasl2-modules-gssapi-mit)" \
 	"openssl" "$(openssl version | awk '{print $2}')" \
 	"faketime" "$(pkgver faketime)" \
-	"iproute2" "$(pkgver iproute2)"
+	"iproute2" "$(pkgver iproute2)" \
+	"postgresql" "$(pkgver postgresql)"

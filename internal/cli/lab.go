@@ -24,7 +24,7 @@ and tested on a laptop or in CI without a Windows server: LDAP and LDAPS with
 AD's rules for gMSAs, and the Key Distribution Service computing gMSA passwords
 exactly as a Windows DC does. See docs/lab.md for what it implements and what
 it deliberately does not.`
-	cmd.AddCommand(newLabInitCommand(e), newLabServeCommand(e), newLabEnvCommand(e), newLabClockOffsetCommand(e))
+	cmd.AddCommand(newLabInitCommand(e), newLabServeCommand(e), newLabEnvCommand(e), newLabClockOffsetCommand(e), newLabExportKeytabCommand(e), newLabDemoServiceCommand(e))
 	return cmd
 }
 

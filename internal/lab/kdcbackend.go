@@ -279,4 +279,3 @@ func (b *kdcBackend) gmsaKeys(e *store.Entry) ([]kdc.Key, error) {
 	b.mu.Unlock()
 	return keys, nil
 }
-
