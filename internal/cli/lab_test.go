@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -185,12 +186,43 @@ func TestWalkthroughVerbsWithLab(t *testing.T) {
 	if out := cli(t, 1, with(node2, "account", "test", "WebApp01")...); !strings.HasPrefix(out, "false\n") || !strings.Contains(out, "msDS-GroupMSAMembership") {
 		t.Fatalf("account test as NODE2$:\n%s", out)
 	}
-	// account show --show-keys as the allowed host.
-	if err := json.Unmarshal([]byte(cli(t, 0, with(node1, "account", "show", "WebApp01", "--show-keys", "-o", "json")...)), &show); err != nil {
+	// account show --show-keys as the allowed host, and a keytab made from
+	// its AES256 key with gmsa keytab add: MIT kinit -k logs in as the gMSA
+	// at the lab's KDC.
+	var withKeys struct {
+		KVNO uint32 `json:"kvno"`
+		Keys *struct {
+			Current []struct {
+				EncType string `json:"enctype"`
+				Key     string `json:"key"`
+			} `json:"current"`
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal([]byte(cli(t, 0, with(node1, "account", "show", "WebApp01", "--show-keys", "-o", "json")...)), &withKeys); err != nil {
 		t.Fatal(err)
 	}
-	if show.Keys == nil || len(show.Keys.Current) < 2 {
-		t.Fatalf("--show-keys gave no keys: %+v", show)
+	if withKeys.Keys == nil || len(withKeys.Keys.Current) < 2 {
+		t.Fatalf("--show-keys gave no keys: %+v", withKeys)
+	}
+	gmsaKeytab := filepath.Join(t.TempDir(), "webapp01.keytab")
+	for _, k := range withKeys.Keys.Current {
+		if strings.HasPrefix(k.EncType, "aes256") {
+			cli(t, 0, "keytab", "add", "--principal", "WebApp01$@CONTOSO.COM", "--key", k.Key, "--enctype", k.EncType,
+				"--kvno", fmt.Sprint(withKeys.KVNO), "-f", gmsaKeytab)
+		}
+	}
+	if kinit, err := exec.LookPath("kinit"); err == nil {
+		conf := filepath.Join(t.TempDir(), "krb5.conf")
+		if err := os.WriteFile(conf, []byte(envOut.Krb5Conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(kinit, "-k", "-t", gmsaKeytab, "WebApp01$@CONTOSO.COM")
+		cmd.Env = append(os.Environ(), "KRB5_CONFIG="+conf, "KRB5CCNAME=FILE:"+filepath.Join(t.TempDir(), "cc"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("MIT kinit -k with the keytab from gmsa keytab add: %v\n%s", err, out)
+		}
+	} else {
+		testpeer.Binaries(t, "mit-krb5-user", "kinit")
 	}
 
 	// clock-offset: past the interval, the kvno went up by one.
