@@ -2,7 +2,6 @@ package lab
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,9 +39,7 @@ func TestGMSAKerberosAcrossRollover(t *testing.T) {
 	}
 	node := tl.dial(t, "NODE1$@contoso.com", "Node1-Pa55-word")
 	dir := t.TempDir()
-	conf := filepath.Join(dir, "krb5.conf")
-	writeFile(t, conf, fmt.Sprintf("[libdefaults]\n default_realm = CONTOSO.COM\n dns_lookup_kdc = false\n rdns = false\n"+
-		"[realms]\n CONTOSO.COM = {\n  kdc = %s:%d\n }\n", tl.info.Listen, tl.info.KDCPort))
+	conf := tl.krb5Conf(t, dir)
 	mit := func(t *testing.T, bin string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bin, args...)

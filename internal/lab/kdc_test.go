@@ -2,7 +2,6 @@ package lab
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,9 +39,7 @@ func TestLabKDCWithMIT(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	conf := filepath.Join(dir, "krb5.conf")
-	writeFile(t, conf, fmt.Sprintf("[libdefaults]\n default_realm = CONTOSO.COM\n dns_lookup_kdc = false\n rdns = false\n"+
-		"[realms]\n CONTOSO.COM = {\n  kdc = %s:%d\n }\n", tl.info.Listen, tl.info.KDCPort))
+	conf := tl.krb5Conf(t, dir)
 	mit := func(t *testing.T, stdin, bin string, args ...string) (string, error) {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
@@ -76,9 +73,7 @@ func TestLabKDCAccountChecks(t *testing.T) {
 	kinit := testpeer.Binaries(t, "mit-krb5-user", "kinit")[0]
 	tl := startLabKDC(t, testpeer.Loopback("internal/lab"), 0)
 	dir := t.TempDir()
-	conf := filepath.Join(dir, "krb5.conf")
-	writeFile(t, conf, fmt.Sprintf("[libdefaults]\n default_realm = CONTOSO.COM\n dns_lookup_kdc = false\n"+
-		"[realms]\n CONTOSO.COM = {\n  kdc = %s:%d\n }\n", tl.info.Listen, tl.info.KDCPort))
+	conf := tl.krb5Conf(t, dir)
 	l, err := ldap.DialURL(tl.info.LDAPSURL(), ldap.DialWithTLSConfig(tl.tlsConfig(t)))
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,22 +53,16 @@ func startLabKDC(t testing.TB, listen string, kdcPort int) *testLab {
 
 func serveLab(t testing.TB, dir, listen string, kdcPort int) *testLab {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	tl := &testLab{dir: dir, password: testAdminPassword, cancel: cancel, done: make(chan error, 1)}
-	ready := make(chan *Info, 1)
-	go func() {
-		tl.done <- Serve(ctx, ServeOptions{Dir: dir, Listen: listen, KDCPort: kdcPort,
-			Ready: func(i *Info) { ready <- i }})
-	}()
-	select {
-	case tl.info = <-ready:
-	case err := <-tl.done:
-		t.Fatalf("Serve: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("lab did not start")
-	}
-	t.Cleanup(tl.stop)
-	return tl
+	return serveLabOpts(t, ServeOptions{Dir: dir, Listen: listen, KDCPort: kdcPort})
+}
+
+// krb5Conf writes a krb5.conf for the lab's realm and KDC into dir.
+func (tl *testLab) krb5Conf(t testing.TB, dir string) string {
+	t.Helper()
+	conf := filepath.Join(dir, "krb5.conf")
+	writeFile(t, conf, fmt.Sprintf("[libdefaults]\n default_realm = CONTOSO.COM\n dns_lookup_kdc = false\n rdns = false\n"+
+		"[realms]\n CONTOSO.COM = {\n  kdc = %s:%d\n }\n", tl.info.Listen, tl.info.KDCPort))
+	return conf
 }
 
 func (tl *testLab) stop() {
