@@ -29,6 +29,10 @@ type accountTestResult struct {
 	UnchangedInterval string `json:"unchanged_interval"`
 
 	hint string // how to fix a false result; on stderr only
+	// denied: the DC withheld the password from the bound identity (not
+	// in msDS-GroupMSAMembership), so `gmsa doctor` can name the groups
+	// to join.
+	denied bool
 }
 
 func (r accountTestResult) table(w io.Writer) {
@@ -125,6 +129,7 @@ func testAccount(cmd *cobra.Command, c *directory.Conn, name string, r *accountT
 		if who == "" {
 			who = "the bound identity"
 		}
+		r.denied = true
 		return fail(fmt.Sprintf("this identity (%s) is not in msDS-GroupMSAMembership of %s: the DC withholds msDS-ManagedPassword", who, a.SAMAccountName),
 			fmt.Sprintf("add %s, or a group it is in, to PrincipalsAllowedToRetrieveManagedPassword of %s "+
 				"(Set-ADServiceAccount, or gmsa group add-member GROUP %s for a group already allowed)",

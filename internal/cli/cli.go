@@ -112,6 +112,7 @@ Active Directory (LDAP, with --server, --user/--password-file, --keytab or --cca
   gmsa account create|list|show|delete   group managed service accounts (New-ADServiceAccount, Get-ADServiceAccount)
   gmsa account test NAME     check that this host may use a gMSA (Test-ADServiceAccount)
   gmsa computer create NAME  create a computer account with a keytab: a domain join for test hosts
+  gmsa doctor                find out why a host or container cannot use its gMSA (DNS, ports, clock, credentials, SPNs)
 
 Lab domain (an embedded domain controller for laptops and CI):
   gmsa lab init|serve        provision and serve a lab domain from one data directory
@@ -155,7 +156,7 @@ func newRoot(e *env) *cobra.Command {
 		return usageError("run '"+cmd.CommandPath()+" --help' for usage", "%s", err)
 	})
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newCredspecCommand(e), newAccountCommand(e), newComputerCommand(e), newGroupCommand(e), newLabCommand(e), newQuickstartCommand(e), newVersionCommand(e))
+	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newCredspecCommand(e), newAccountCommand(e), newComputerCommand(e), newGroupCommand(e), newDoctorCommand(e), newLabCommand(e), newQuickstartCommand(e), newVersionCommand(e))
 	return root
 }
 
