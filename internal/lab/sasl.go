@@ -369,4 +369,18 @@ func (l *gssapiLayer) Wrap(p []byte) ([]byte, error) {
 
 func (l *gssapiLayer) Unwrap(p []byte) ([]byte, error) { return sasl.Unframe(l.ctx, l.layer, p) }
 func (l *gssapiLayer) MaxIncoming() int                { return int(l.max) }
-func (l *gssapiLayer) Confidential() bool              { return l.layer == sasl.LayerConfidentiality }
+
+// wrapOverhead bounds what a GSS wrap token adds to its plaintext: a
+// 16-byte header, and for AES a 16-byte confounder, the 16-byte encrypted
+// header copy and a 12-byte checksum (RFC 4121 §4.2.4).
+const wrapOverhead = 64
+
+// MaxPlaintext keeps every wrapped buffer within the client's maximum, so
+// that responses larger than it are split across buffers.
+func (l *gssapiLayer) MaxPlaintext() int {
+	if l.peerMax <= wrapOverhead {
+		return 0
+	}
+	return int(l.peerMax) - wrapOverhead
+}
+func (l *gssapiLayer) Confidential() bool { return l.layer == sasl.LayerConfidentiality }

@@ -402,6 +402,21 @@ func TestGSSAPIBindOpenLDAP(t *testing.T) {
 			t.Fatalf("%s", out)
 		}
 	})
+	t.Run("a response larger than the client's buffer is split across buffers", func(t *testing.T) {
+		// With a 64 KiB buffer announced (Cyrus's default is 16 MiB), a
+		// 200 KB attribute cannot go in one sealed buffer.
+		big := strings.Repeat("0123456789", 20000)
+		mod := ldap.NewModifyRequest("CN=Administrator,CN=Users,DC=contoso,DC=com", nil)
+		mod.Replace("description", []string{big})
+		if err := admin.Modify(mod); err != nil {
+			t.Fatal(err)
+		}
+		out := run(t, nil, "", true, bins[0], "-LLL", "-Q", "-Y", "GSSAPI", "-O", "maxbufsize=65536", "-o", "ldif-wrap=no", "-H", plain, "-b",
+			"CN=Administrator,CN=Users,DC=contoso,DC=com", "-s", "base", "(objectClass=*)", "description")
+		if !strings.Contains(out, "description: "+big) {
+			t.Fatalf("the large attribute did not arrive whole (%d bytes of output)", len(out))
+		}
+	})
 	t.Run("integrity only: the password needs confidentiality", func(t *testing.T) {
 		out := run(t, nil, "", false, bins[0], "-LLL", "-Q", "-Y", "GSSAPI", "-O", "maxssf=1", "-H", plain, "-b", gmsaDN, "-s", "base",
 			"(objectClass=*)", "msDS-ManagedPassword")

@@ -48,6 +48,13 @@ type Handler interface {
 	Compare(ctx context.Context, c *Conn, r *CompareRequest) Result
 }
 
+// PlaintextLimit is implemented by a SecurityLayer whose peer bounds the
+// size of a buffer: MaxPlaintext is the most plaintext one wrapped buffer
+// may carry, and larger PDUs are split across buffers.
+type PlaintextLimit interface {
+	MaxPlaintext() int
+}
+
 // SecurityLayer is a SASL security layer (RFC 4422 §3.7) that a bind
 // installs with [Conn.InstallSecurityLayer]. Wrap protects an outgoing
 // PDU, Unwrap checks and opens an incoming buffer, MaxIncoming bounds the
@@ -537,14 +544,23 @@ func (c *Conn) send(p *ber.Packet, flush bool) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.wlayer != nil {
-		w, err := c.wlayer.Wrap(b)
-		if err != nil {
-			c.cancel()
-			return fmt.Errorf("ldapserver: security layer wrap: %w", err)
+		// The layer is a byte stream (RFC 4422 §3.7): a PDU larger than
+		// the peer's buffer goes out in several buffers.
+		chunk := len(b)
+		if l, ok := c.wlayer.(PlaintextLimit); ok && l.MaxPlaintext() > 0 && l.MaxPlaintext() < chunk {
+			chunk = l.MaxPlaintext()
 		}
-		b = make([]byte, 4+len(w))
-		binary.BigEndian.PutUint32(b, uint32(len(w)))
-		copy(b[4:], w)
+		var framed []byte
+		for off := 0; off < len(b); off += chunk {
+			w, err := c.wlayer.Wrap(b[off:min(off+chunk, len(b))])
+			if err != nil {
+				c.cancel()
+				return fmt.Errorf("ldapserver: security layer wrap: %w", err)
+			}
+			framed = binary.BigEndian.AppendUint32(framed, uint32(len(w)))
+			framed = append(framed, w...)
+		}
+		b = framed
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.srv.idle()))
 	_, err := c.out.Write(b)
