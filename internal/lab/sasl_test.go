@@ -389,6 +389,28 @@ func TestGSSAPIBindOpenLDAP(t *testing.T) {
 	plain, ldaps := gl.info.LDAPURL(), gl.info.LDAPSURL()
 	gmsaDN := "CN=WebApp01,CN=Managed Service Accounts,DC=contoso,DC=com"
 
+	t.Run("ldapsearch -N -Y GSSAPI at ldap://dc1.contoso.com", func(t *testing.T) {
+		// The DC's own name, as the issue asks: resolved to the listen
+		// address by an /etc/hosts bind-mounted in a private mount
+		// namespace of the client alone (root only; nothing outside it
+		// changes).
+		unshare, err := exec.LookPath("unshare")
+		if err != nil || os.Geteuid() != 0 {
+			testpeer.Missing(t, "unshare (as root)", "a private mount namespace for /etc/hosts")
+		}
+		hosts := filepath.Join(t.TempDir(), "hosts")
+		writeFile(t, hosts, "127.0.0.1 localhost\n"+gl.info.Listen+" dc1.contoso.com dc1\n")
+		url := fmt.Sprintf("ldap://dc1.contoso.com:%d", gl.info.LDAPPort)
+		script := `mount --bind "$1" /etc/hosts && shift && exec "$@"`
+		out := run(t, nil, "", true, unshare, "-m", "sh", "-c", script, "sh", hosts,
+			bins[0], "-LLL", "-N", "-Q", "-Y", "GSSAPI", "-H", url, "-b", gmsaDN, "-s", "base", "(objectClass=*)", "msDS-ManagedPassword")
+		if !strings.Contains(out, "msDS-ManagedPassword:: ") {
+			t.Fatalf("%s", out)
+		}
+		if out := run(t, nil, "", true, bins[0], "-LLL", "-Q", "-Y", "GSSAPI", "-H", plain, "-b", "", "-s", "base", "(objectClass=*)", "dnsHostName"); !strings.Contains(out, "dc1.contoso.com") {
+			t.Fatalf("%s", out)
+		}
+	})
 	t.Run("ldapwhoami over ldap:// (sealed)", func(t *testing.T) {
 		out := run(t, nil, "", true, bins[1], "-Q", "-Y", "GSSAPI", "-H", plain)
 		if !strings.Contains(out, `u:CONTOSO\NODE1$`) {
