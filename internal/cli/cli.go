@@ -119,6 +119,10 @@ Lab domain (an embedded domain controller for laptops and CI):
   gmsa lab env               print the settings that point every verb at a running lab
   gmsa lab clock-offset      move the lab's KDS clock through gMSA password rollovers
 
+Running workloads as a gMSA (the host agent gmsad):
+  gmsa run --credential-spec REF -- CMD    run CMD with a ticket cache for the spec's gMSA
+  gmsa lease create|list|show|delete|renew|docker-args   manage gmsad's leases
+
 Credential specs:
   gmsa credspec new          create a credential spec for a gMSA, reading the domain over LDAP
   gmsa credspec list|show|validate|remove|export|import
@@ -156,7 +160,7 @@ func newRoot(e *env) *cobra.Command {
 		return usageError("run '"+cmd.CommandPath()+" --help' for usage", "%s", err)
 	})
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newCredspecCommand(e), newAccountCommand(e), newComputerCommand(e), newGroupCommand(e), newDoctorCommand(e), newLabCommand(e), newQuickstartCommand(e), newVersionCommand(e))
+	root.AddCommand(newKDSCommand(e), newManagedPasswordCommand(e), newKinitCommand(e), newKlistCommand(e), newKvnoCommand(e), newKeytabCommand(e), newCredspecCommand(e), newAccountCommand(e), newComputerCommand(e), newGroupCommand(e), newDoctorCommand(e), newLabCommand(e), newQuickstartCommand(e), newRunCommand(e), newLeaseCommand(e), newVersionCommand(e))
 	return root
 }
 

@@ -145,4 +145,6 @@ var loopbacks = map[string]string{
 	"internal/cli/doctor":        "127.0.0.31",
 	"internal/lab/demo":          "127.0.0.28",
 	"internal/cli/labdemo":       "127.0.0.29",
+	"internal/cli/run":           "127.0.0.30",
+	"internal/agent/samba":       "127.0.0.34",
 }
