@@ -36,12 +36,16 @@ type quickstart struct {
 	ctx    context.Context
 	dir    string // the working directory (temporary, or --keep)
 	listen string
+	kept   bool
 	info   *lab.Info
 	step   int
 	failed bool
 	// admin are the connection flags of the lab's Administrator.
 	admin      []string
 	restoreEnv func()
+	// cleanups stop what the steps started (after the context is
+	// cancelled), in reverse order.
+	cleanups []func()
 }
 
 // setenvRestore sets an environment variable for the rest of the
@@ -102,6 +106,7 @@ func (q *quickstart) run(keep string) error {
 			return dataError(fmt.Errorf("%s already holds a quickstart lab", abs), "choose an empty directory, or remove "+filepath.Join(abs, "lab"))
 		}
 		q.dir = abs
+		q.kept = true
 	} else {
 		d, err := os.MkdirTemp("", "gmsa-quickstart-")
 		if err != nil {
@@ -124,12 +129,16 @@ func (q *quickstart) run(keep string) error {
 	}
 	defer func() {
 		cancel()
+		for i := len(q.cleanups) - 1; i >= 0; i-- {
+			q.cleanups[i]()
+		}
 		<-labDone
 		if q.restoreEnv != nil {
 			q.restoreEnv()
 		}
 	}()
 	q.walkthrough()
+	q.workload(ctx)
 	return q.finish()
 }
 
@@ -258,9 +267,14 @@ func (q *quickstart) finish() error {
 	}
 	if q.e.output == "table" {
 		fmt.Fprintf(q.e.Out, "\nAll %d steps passed.\n", q.step)
-		if q.dir != "" && !strings.HasPrefix(filepath.Base(q.dir), "gmsa-quickstart-") {
-			fmt.Fprintf(q.e.Out, "\nKept in %s. Start the lab again with:\n  gmsa lab serve --data %s/lab &\n  eval \"$(gmsa lab env --data %s/lab)\"\n  gmsa credspec list --credspecs-dir %s/credentialspecs\n",
-				q.dir, q.dir, q.dir, q.dir)
+		if q.kept {
+			d := q.dir
+			fmt.Fprintf(q.e.Out, "\nKept in %s: lab/, credentialspecs/, host.keytab, krb5.conf, gmsad/. Start them again with:\n"+
+				"  gmsa lab serve --data %s/lab --listen %s &\n"+
+				"  gmsad --config %s/gmsad/gmsad.yaml &      # its DCs are the lab's ports of this run (lab.json)\n"+
+				"  eval \"$(gmsa lab env --data %s/lab)\"\n"+
+				"  gmsa run --credential-spec file://contoso_webapp01.json --credspecs-dir %s/credentialspecs --socket %s/gmsad/gmsad.sock -- klist\n",
+				d, d, q.listen, d, d, d, d)
 		}
 	}
 	return nil

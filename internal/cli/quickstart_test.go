@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opengmsa/gmsa/internal/config"
 	"github.com/opengmsa/gmsa/internal/testpeer"
 )
 
@@ -31,7 +32,8 @@ func TestQuickstart(t *testing.T) {
 		steps = append(steps, s)
 	}
 	want := []string{"Get-KdsRootKey", "Add-KdsRootKey", "New-ADGroup", "New-ADServiceAccount -Name WebApp01", "New-ADServiceAccount -Name LogAgentSvc",
-		"Add-Computer", "Add-ADGroupMember", "Test-ADServiceAccount", "New-CredentialSpec", "Get-CredentialSpec"}
+		"Add-Computer", "Add-ADGroupMember", "Test-ADServiceAccount", "New-CredentialSpec", "Get-CredentialSpec",
+		"docker run --security-opt", "nltest /sc_verify", "Invoke-WebRequest -UseDefaultCredentials"}
 	i := 0
 	for n, s := range steps {
 		if s.Status != "ok" || s.Step != n+1 {
@@ -44,13 +46,37 @@ func TestQuickstart(t *testing.T) {
 	if i != len(want) {
 		t.Fatalf("the steps miss %q (or are out of order):\n%s", want[i], stdout)
 	}
-	if !strings.Contains(steps[4].Detail, "provisioning root key") {
-		t.Errorf("the gMSA step does not explain which root key it uses: %q", steps[4].Detail)
+	byPS := func(prefix string) qsStep {
+		for _, s := range steps {
+			if strings.HasPrefix(s.PowerShell, prefix) {
+				return s
+			}
+		}
+		return qsStep{}
 	}
-	for _, f := range []string{"lab/lab.db", "lab/ca.pem", "credentialspecs/contoso_webapp01.json", "host.keytab"} {
+	if d := byPS("New-ADServiceAccount -Name WebApp01").Detail; !strings.Contains(d, "provisioning root key") {
+		t.Errorf("the gMSA step does not explain which root key it uses: %q", d)
+	}
+	// The workload (a process holding the lease) has WebApp01$'s TGT ...
+	if d := byPS("docker run").Detail; !strings.Contains(d, "Default principal: WebApp01$@CONTOSO.COM") || !strings.Contains(d, "krbtgt/CONTOSO.COM@CONTOSO.COM") {
+		t.Errorf("the workload's klist:\n%s", d)
+	}
+	// ... and the web service saw the gMSA.
+	if d := byPS("Invoke-WebRequest").Detail; !strings.Contains(d, `you are CONTOSO\WebApp01$`) {
+		t.Errorf("the web service's answer: %s", d)
+	}
+	for _, f := range []string{"lab/lab.db", "lab/ca.pem", "credentialspecs/contoso_webapp01.json", "host.keytab", "gmsad/state"} {
 		if _, err := os.Stat(filepath.Join(keep, f)); err != nil {
 			t.Errorf("--keep: %v", err)
 		}
+	}
+	// gmsad's configuration is one gmsad can start from.
+	cfg, err := config.LoadAgent(filepath.Join(keep, "gmsad", "gmsad.yaml"))
+	if err != nil {
+		t.Fatalf("the kept gmsad.yaml: %v", err)
+	}
+	if cfg.Host.Keytab != filepath.Join(keep, "host.keytab") || len(cfg.DCs) != 1 {
+		t.Errorf("gmsad.yaml: %+v", cfg)
 	}
 	if os.Getenv("KRB5_CONFIG") != "" {
 		t.Error("the quickstart left KRB5_CONFIG set")
