@@ -159,14 +159,16 @@ func newComputerCreateCommand(e *env) *cobra.Command {
 		conn                     connectFlags
 		keytabPath, passwordFile string
 		dnsHostName, container   string
+		spns                     []string
 	)
 	cmd := &cobra.Command{
-		Use:   "create NAME (--keytab FILE | --password-file FILE) [--dns-host-name H] [--container DN]",
+		Use:   "create NAME (--keytab FILE | --password-file FILE) [--dns-host-name H] [--spn S]... [--container DN]",
 		Short: "Create a computer account and its keytab: a domain join for test hosts",
 		Long: `Create the computer account NAME$ (objectClass computer, userAccountControl
 4096 = WORKSTATION_TRUST_ACCOUNT, msDS-SupportedEncryptionTypes 24 = AES) in
 --container (default CN=Computers), with dNSHostName --dns-host-name (default
-NAME.<domain>) and the SPNs host/NAME and host/<dns host name>, and set its
+NAME.<domain>) and the SPNs host/NAME and host/<dns host name> (and each
+--spn), and set its
 password in the same LDAP add.
 
 The password is the first line of --password-file, or else 120 random
@@ -228,7 +230,7 @@ account.`,
 				return err
 			}
 			defer c.Close()
-			a, err := c.CreateComputer(ctx, directory.ComputerOptions{Name: name, DNSHostName: dnsHostName, Container: container, Password: password})
+			a, err := c.CreateComputer(ctx, directory.ComputerOptions{Name: name, DNSHostName: dnsHostName, Container: container, Password: password, ExtraSPNs: spns})
 			if err != nil {
 				return directoryError(err)
 			}
@@ -259,6 +261,7 @@ account.`,
 	fl.StringVar(&keytabPath, "keytab", "", "write the new computer's keys to this keytab (created, or its entries for the computer replaced)")
 	fl.StringVar(&passwordFile, "password-file", "", "the new computer's password: the first line of this file (default: 120 random characters)")
 	fl.StringVar(&dnsHostName, "dns-host-name", "", "the computer's dNSHostName (default NAME.<domain>)")
+	fl.StringSliceVar(&spns, "spn", nil, "register this service principal name too, besides host/NAME and host/<dns host name> (repeatable; e.g. postgres/db1.contoso.com)")
 	fl.StringVar(&container, "container", "", "DN of the container or OU to create it in (default CN=Computers,<domain DN>)")
 	registerRenamed(cmd, &conn, computerConnFlagNames)
 	return cmd

@@ -23,7 +23,7 @@ type qsStep struct {
 	Name       string  `json:"name"`
 	PowerShell string  `json:"powershell,omitempty"`
 	Command    string  `json:"command,omitempty"`
-	Status     string  `json:"status"` // ok, fail
+	Status     string  `json:"status"` // ok, fail, skip
 	DurationMS float64 `json:"duration_ms"`
 	Detail     string  `json:"detail,omitempty"`
 	Reason     string  `json:"reason,omitempty"`
@@ -37,6 +37,7 @@ type quickstart struct {
 	dir    string // the working directory (temporary, or --keep)
 	listen string
 	kept   bool
+	start  time.Time
 	info   *lab.Info
 	step   int
 	failed bool
@@ -84,7 +85,7 @@ printed.`,
   gmsa quickstart -o json | jq -r '[.step, .status, .name] | @tsv'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := &quickstart{e: e, ctx: cmd.Context(), listen: listen}
+			q := &quickstart{e: e, ctx: cmd.Context(), listen: listen, start: time.Now()}
 			return q.run(keep)
 		},
 	}
@@ -188,6 +189,11 @@ func (q *quickstart) do(name, powershell, command string, f func() (string, erro
 	s.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	s.Detail = detail
 	s.Status = "ok"
+	var skip *errSkip
+	if errors.As(err, &skip) {
+		s.Status, s.Detail = "skip", skip.why
+		err = nil
+	}
 	if err != nil {
 		q.failed = true
 		s.Status = "fail"
@@ -206,10 +212,7 @@ func (q *quickstart) print(s qsStep) {
 		fmt.Fprintf(q.e.Out, "%s\n", b)
 		return
 	}
-	mark := "✓"
-	if s.Status != "ok" {
-		mark = "✗"
-	}
+	mark := map[string]string{"ok": "✓", "fail": "✗", "skip": "–"}[s.Status]
 	fmt.Fprintf(q.e.Out, "%s %2d. %s (%s)\n", mark, s.Step, s.Name, fmtDuration(s.DurationMS))
 	if s.PowerShell != "" {
 		fmt.Fprintf(q.e.Out, "       PowerShell: %s\n", s.PowerShell)
@@ -266,7 +269,7 @@ func (q *quickstart) finish() error {
 			hint: "the step above says why; run it again with --keep DIR to inspect the lab"}
 	}
 	if q.e.output == "table" {
-		fmt.Fprintf(q.e.Out, "\nAll %d steps passed.\n", q.step)
+		fmt.Fprintf(q.e.Out, "\nAll %d steps passed in %s.\n", q.step, time.Since(q.start).Round(100*time.Millisecond))
 		if q.kept {
 			d := q.dir
 			fmt.Fprintf(q.e.Out, "\nKept in %s: lab/, credentialspecs/, host.keytab, krb5.conf, gmsad/. Start them again with:\n"+

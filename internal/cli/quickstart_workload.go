@@ -26,6 +26,7 @@ import (
 	"github.com/opengmsa/gmsa/internal/krb5/negotiate"
 	"github.com/opengmsa/gmsa/internal/lab"
 	"github.com/opengmsa/gmsa/internal/lab/demo"
+	"github.com/opengmsa/gmsa/internal/lab/postgres"
 )
 
 const qsSPN = "http/mysite.contoso.com"
@@ -77,6 +78,52 @@ func (q *quickstart) workload(ctx context.Context) {
 		"gmsa lease create … ; GET http://mysite.contoso.com/ with Negotiate", func() (string, error) {
 			return q.signIn(ctx, socket, specs, addr)
 		})
+	q.do("Sign in to a database as the gMSA (PostgreSQL, gss)", `SqlConnection("Server=sql.contoso.com;Integrated Security=True")`,
+		`gmsa run … -- psql "host=localhost user=WebApp01$" -c 'SELECT current_user'`, func() (string, error) {
+			return q.postgres(self, runArgs)
+		})
+}
+
+// errSkip marks a step that cannot run here (its reason is the detail).
+type errSkip struct{ why string }
+
+func (e *errSkip) Error() string { return e.why }
+
+// postgres starts a PostgreSQL server that trusts the lab's Kerberos (the
+// keytab of postgres/localhost, registered on a database host's computer
+// account) with a role for the gMSA, and runs the workload's psql with the
+// lease: the Linux analogue of SQL Server's Integrated Security=True.
+func (q *quickstart) postgres(self string, runArgs func(cmd ...string) []string) (string, error) {
+	if _, err := postgres.BinDir(); err != nil {
+		return "", &errSkip{"PostgreSQL is not installed (Debian: apt install postgresql): " + err.Error()}
+	}
+	const spn = "postgres/localhost"
+	args := []string{"computer", "create", "DBHOST1", "--spn", spn, "--keytab", filepath.Join(q.dir, "dbhost1.keytab"),
+		"--server", q.info.LDAPSURL(), "--ca-file", q.info.CAFile, "--user", "Administrator@" + q.info.Domain, "--bind-password-file", q.admin[len(q.admin)-1]}
+	if err := q.gmsa(nil, args...); err != nil {
+		return "", err
+	}
+	x, _, err := lab.ExportKeytabFromDir(q.ctx, filepath.Join(q.dir, "lab"), spn)
+	if err != nil {
+		return "", err
+	}
+	kt, err := x.Keytab.Marshal()
+	if err != nil {
+		return "", err
+	}
+	pg, err := postgres.Start(postgres.Options{Addr: q.info.Listen, Keytab: kt, Realm: q.info.Realm, Roles: []string{"WebApp01$"}})
+	if err != nil {
+		return "", err
+	}
+	q.cleanups = append(q.cleanups, pg.Stop)
+	out, err := q.gmsaText(runArgs(pg.PSQLArgs("localhost", "WebApp01$", "-c", "SELECT current_user")...)...)
+	if err != nil {
+		return "", fmt.Errorf("%w\n%s\nserver log:\n%s", err, out, pg.Log())
+	}
+	if strings.TrimSpace(out) != "WebApp01$" {
+		return "", fmt.Errorf("SELECT current_user answered %q, not WebApp01$", strings.TrimSpace(out))
+	}
+	return fmt.Sprintf("PostgreSQL at %s:%d (keytab for %s from the lab, pg_hba gss) answered SELECT current_user = WebApp01$", pg.Addr, pg.Port, spn), nil
 }
 
 // selfLink makes DIR/bin/gmsa point at this executable, so that the

@@ -25,6 +25,9 @@ type ComputerOptions struct {
 	// SPNs default to host/NAME and host/<DNSHostName>, what `net ads join`
 	// registers.
 	SPNs []string
+	// ExtraSPNs are registered besides the default ones (a service the
+	// computer runs, e.g. postgres/db1.contoso.com); ignored with SPNs.
+	ExtraSPNs []string
 	// Password, when set, is written as unicodePwd in the same add, so the
 	// account never exists without a key (the DC needs a confidential
 	// connection for that; see [Conn.SetPassword]). Without it the account
@@ -75,8 +78,8 @@ func (c *Conn) CreateComputer(ctx context.Context, o ComputerOptions) (*Account,
 	if o.Container == "" {
 		o.Container = "CN=Computers," + base
 	}
-	if len(o.SPNs) == 0 {
-		o.SPNs = []string{"host/" + name, "host/" + o.DNSHostName}
+	if len(o.SPNs) == 0 || len(o.ExtraSPNs) > 0 {
+		o.SPNs = append([]string{"host/" + name, "host/" + o.DNSHostName}, o.ExtraSPNs...)
 	}
 	if err := c.checkNew(ctx, op, name+"$"); err != nil {
 		return nil, err

@@ -122,6 +122,7 @@ var loopbacks = map[string]string{
 	"internal/directory/dns":     "127.0.0.18",
 	"internal/lab":               "127.0.0.5",
 	"internal/lab/failover":      "127.0.0.27",
+	"internal/lab/postgres":      "127.0.0.35",
 	"internal/lab/samba":         "127.0.0.32",
 	"internal/agent":             "127.0.0.6",
 	"internal/cli":               "127.0.0.7",
