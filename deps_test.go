@@ -53,6 +53,7 @@ var layers = []struct {
 	{"internal/krb5/transport", layerService},
 	{"internal/krb5/negotiate", layerService},
 	{"internal/directory", layerService},
+	{"internal/atomicfile", layerService},
 	{"internal/lab/store", layerService},
 	{"internal/lab/ldapserver", layerService},
 	{"internal/lab/kdc", layerService},

@@ -1,9 +1,10 @@
 package cli
 
 import (
+	"github.com/opengmsa/gmsa/internal/atomicfile"
+
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -50,31 +51,9 @@ func fileName(what, name string) (string, error) {
 	return "", usageError("opengmsa reads and writes FILE: "+what+"s only", "%s %q: type %s is not supported", what, name, typ)
 }
 
-// writeFileAtomic writes data to path with the given mode through a
-// temporary file in the same directory and a rename, so that a crash or a
-// full disk never leaves a half-written cache or keytab behind.
+// writeFileAtomic writes data to path with the given mode (internal/
+// atomicfile), so that a crash or a full disk never leaves a half-written
+// cache or keytab behind.
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, data, mode)
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/opengmsa/gmsa/internal/adtypes"
 	"github.com/opengmsa/gmsa/internal/lab/store"
 	"github.com/opengmsa/gmsa/internal/managedpassword"
+
+	"github.com/opengmsa/gmsa/internal/atomicfile"
 )
 
 // DBFile is the database's name in the data directory.
@@ -253,29 +255,7 @@ func WriteClockOffset(path string, off time.Duration) error {
 	return writeFileAtomic(path, []byte(off.String()+"\n"), 0o644)
 }
 
-// writeFileAtomic writes data to a temporary file next to path, syncs it and
-// renames it over path.
+// writeFileAtomic replaces path with data (internal/atomicfile).
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, data, mode)
 }

@@ -21,6 +21,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/opengmsa/gmsa/internal/atomicfile"
 )
 
 // File names inside the data directory.
@@ -407,42 +409,11 @@ func (ca *CA) issue(certPath, keyPath string, names []string, ips []net.IP, now 
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
 
-// writeFileAtomic replaces path with data: a temporary file in the same
-// directory with the final mode, fsynced, renamed over path, and the
-// directory fsynced so that the rename survives a crash.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+// writeFileAtomic replaces path with data (internal/atomicfile), naming the
+// file in the error.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	if err := atomicfile.Write(path, data, mode); err != nil {
 		return &Error{File: path, Err: err}
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(mode); err != nil {
-		return &Error{File: tmp, Err: err}
-	}
-	if _, err := f.Write(data); err != nil {
-		return &Error{File: tmp, Err: err}
-	}
-	if err := f.Sync(); err != nil {
-		return &Error{File: tmp, Err: err}
-	}
-	if err := f.Close(); err != nil {
-		return &Error{File: tmp, Err: err}
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return &Error{File: path, Err: err}
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		// Not every platform can sync a directory (Windows cannot); the
-		// rename is done either way.
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
