@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -149,7 +148,7 @@ func (p *Postgres) command(name string, args ...string) *exec.Cmd {
 	cmd.Env = append(cleanEnv(), "HOME="+p.Dir, "LC_ALL=C", "KRB5RCACHETYPE=none")
 	cmd.Dir = p.Dir
 	if p.asUser {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: p.uid, Gid: p.gid}}
+		runAs(cmd, p.uid, p.gid)
 	}
 	return cmd
 }
@@ -246,7 +245,7 @@ func (p *Postgres) stopServer() {
 	if p.cmd == nil || p.cmd.Process == nil {
 		return
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
+	_ = p.cmd.Process.Signal(os.Interrupt) // SIGINT: fast shutdown
 	select {
 	case <-p.done:
 	case <-time.After(pgStopTimeout):
