@@ -194,8 +194,12 @@ func TestAPIRoundTrip(t *testing.T) {
 	if _, err := c.Create(ctx, CreateRequest{ID: "web-1", CredentialSpec: spec(t, "LogAgentSvc")}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("create under a taken id: %v, want 409", err)
 	}
-	if _, err := c.Create(ctx, CreateRequest{ID: "bad/id", CredentialSpec: req.CredentialSpec}); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("create with a bad id: %v, want 400", err)
+	// An id is a directory name under the lease root: "." and ".." would
+	// hand the root or its parent (the socket's directory) to the caller.
+	for _, bad := range []string{"bad/id", ".", "..", ".hidden", "-x", strings.Repeat("a", 65)} {
+		if _, err := c.Create(ctx, CreateRequest{ID: bad, CredentialSpec: req.CredentialSpec}); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("create with id %q: %v, want 400", bad, err)
+		}
 	}
 	r, err := c.Renew(ctx, "web-1")
 	if err != nil || !r.Identities[0].End.After(time.Now()) {

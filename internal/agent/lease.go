@@ -109,7 +109,10 @@ type IdentityStatus struct {
 	LastError   string    `json:"lastError,omitempty"`
 }
 
-var validID = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+// validID: a lease id is a directory name under the lease root, so it
+// starts with a letter or digit ("." and ".." would name the root or its
+// parent).
+var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
 // accountsOf returns the gMSAs of a spec, primary first, each once, with
 // "$" (the spec's Name has none).
@@ -213,7 +216,7 @@ func (a *Agent) newLease(caller Caller, req CreateRequest) (*Lease, error) {
 		id = hex.EncodeToString(b[:])
 	}
 	if !validID.MatchString(id) {
-		return nil, fmt.Errorf("%w: id %q: want 1 to 64 of A-Z a-z 0-9 _ . -", ErrInvalid, id)
+		return nil, fmt.Errorf("%w: id %q: want 1 to 64 of A-Z a-z 0-9 _ . -, starting with a letter or digit", ErrInvalid, id)
 	}
 	if len(req.CredentialSpec) == 0 {
 		return nil, fmt.Errorf("%w: credentialSpec is missing", ErrInvalid)
