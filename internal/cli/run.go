@@ -21,8 +21,8 @@ const runExample = `  # Through gmsad: klist shows WebApp01$'s TGT
   gmsa run --credential-spec file://contoso_webapp01.json -- klist
   # Without a daemon, with the host's credentials from gmsad's configuration
   gmsa run --direct --config /etc/gmsa/gmsad.yaml --credential-spec file://contoso_webapp01.json -- curl --negotiate -u : https://mysite.contoso.com/
-  # Files owned by uid 1000 for a command that drops privileges itself
-  gmsa run --credential-spec file://contoso_webapp01.json --user 1000:1000 -- setpriv --reuid 1000 --regid 1000 --clear-groups psql`
+  # As root: the lease's files owned by uid 1000, and psql run as 1000:1000
+  gmsa run --credential-spec file://contoso_webapp01.json --user 1000:1000 -- psql "host=sql.contoso.com dbname=app"`
 
 func newRunCommand(e *env) *cobra.Command {
 	var (
@@ -67,7 +67,7 @@ exit status. The lease is renewed while CMD runs.`,
 			if err != nil {
 				return agentError(s, err)
 			}
-			runErr := runWithLease(cmd.Context(), e, st.Dir, args)
+			runErr := runWithLease(cmd.Context(), e, st.Dir, req, args)
 			// The lease goes even when ctx was cancelled (Ctrl-C).
 			if err := c.Delete(context.WithoutCancel(cmd.Context()), st.ID); err != nil {
 				fmt.Fprintf(e.Err, "warning: deleting lease %s: %v\n", st.ID, err)
@@ -78,7 +78,7 @@ exit status. The lease is renewed while CMD runs.`,
 	fl := cmd.Flags()
 	fl.StringVar(&ref, "credential-spec", "", "the credential spec: file://NAME (in the CredentialSpecs directory), raw://JSON or config://NAME")
 	fl.StringVar(&dir, "credspecs-dir", "", "the CredentialSpecs directory (default GMSA_CREDSPECS_DIR, else /var/lib/gmsa/credentialspecs)")
-	fl.StringVar(&owner, "user", "", "UID[:GID] to own the lease's files (default: yours; another needs root); CMD still runs as you")
+	fl.StringVar(&owner, "user", "", "UID[:GID] that owns the lease's files and, when you are root, runs CMD (default: you)")
 	fl.BoolVar(&direct, "direct", false, "no daemon: get the tickets in this process with the host's credentials")
 	fl.StringVar(&configPath, "config", "", "with --direct: gmsad's configuration file (default GMSA_CONFIG, else "+config.DefaultAgentFile+")")
 	fl.StringVar(&socket, "socket", "", "gmsad's socket (default GMSA_SOCKET, else "+agent.DefaultSocket+")")
@@ -121,7 +121,7 @@ func runDirect(ctx context.Context, e *env, configPath string, req agent.CreateR
 	loopCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- a.Run(loopCtx) }()
-	runErr := runWithLease(ctx, e, l.Dir, args)
+	runErr := runWithLease(ctx, e, l.Dir, req, args)
 	stop()
 	<-done
 	if err := a.Delete(me, l.ID); err != nil {
@@ -130,10 +130,20 @@ func runDirect(ctx context.Context, e *env, configPath string, req agent.CreateR
 	return runErr
 }
 
-// runWithLease runs CMD with the lease's KRB5CCNAME and KRB5_CONFIG and
-// returns its exit status as the error's exit code.
-func runWithLease(ctx context.Context, e *env, dir string, args []string) error {
+// runWithLease runs CMD with the lease's KRB5CCNAME and KRB5_CONFIG — as
+// the lease's owner when --user names another user and this process is
+// root — and returns its exit status as the error's exit code.
+func runWithLease(ctx context.Context, e *env, dir string, req agent.CreateRequest, args []string) error {
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	if req.UID != nil && os.Geteuid() == 0 && *req.UID != 0 {
+		gid := *req.UID
+		if req.GID != nil {
+			gid = *req.GID
+		}
+		if err := runAs(cmd, *req.UID, gid); err != nil {
+			return usageError("", "--user: %v", err)
+		}
+	}
 	cmd.Env = append(os.Environ(), "KRB5CCNAME=FILE:"+filepath.Join(dir, agent.CCacheFile), "KRB5_CONFIG="+filepath.Join(dir, agent.ConfFile))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.In, e.Out, e.Err
 	err := cmd.Run()

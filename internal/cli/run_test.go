@@ -184,3 +184,27 @@ func TestRunUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestRunAsAnotherUser: as root, `gmsa run --user 65534:65534` gives the
+// lease's files to that user and runs the command as it (as docker run
+// --user does): it is uid 65534 and MIT klist reads the gMSA's TGT.
+func TestRunAsAnotherUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		testpeer.Missing(t, "root", "running a command as another user")
+	}
+	klist := testpeer.Binaries(t, "mit-krb5-user", "klist")[0]
+	al := startAgentLab(t)
+	// The lease root lies under the test's temporary directory: let the
+	// other user through its parents (they stay unreadable to it).
+	for d := filepath.Dir(al.config); d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	socket := al.startDaemon(t)
+	stdout, stderr, code := runCLI(t, "", "run", "--socket", socket, "--credspecs-dir", al.specsDir, "--credential-spec", "file://contoso_webapp01.json",
+		"--user", "65534:65534", "--", "sh", "-c", `id -u; id -g; "$0"`, klist)
+	if code != 0 || !strings.HasPrefix(stdout, "65534\n65534\n") || !strings.Contains(stdout, "Default principal: WebApp01$@CONTOSO.COM") {
+		t.Fatalf("run --user 65534:65534: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
