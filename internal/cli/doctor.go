@@ -169,7 +169,7 @@ On a container host (the default):
 With --account NAME, also:
   gmsa-password     the host may read the gMSA's password (Test-ADServiceAccount)
   gmsa-spns         host/NAME and host/<dNSHostName> are registered on the gMSA
-  gmsa-spn-unique   its SPNs are on no other gMSA nor on the host's account
+  gmsa-spn-unique   its SPNs are on no other account of the domain (setspn -Q)
   gmsa-enctypes     msDS-SupportedEncryptionTypes includes AES
 
 With --container, inside a container with a lease mounted:
@@ -694,27 +694,20 @@ func (d *doctor) accountChecks(ctx context.Context) {
 		if len(acct.SPNs) == 0 {
 			return skipped(acct.SAMAccountName + " has no SPNs")
 		}
-		gmsas, err := d.c.ListGMSAs(ctx)
-		if err != nil {
-			return failed(err.Error(), hintOf(err))
-		}
-		others := make([]directory.Account, 0, len(gmsas)+1)
-		for _, g := range gmsas {
-			others = append(others, g.Account)
-		}
-		searched := "the other gMSAs"
-		if host := principalName(d.conn.boundAs); strings.HasSuffix(host, "$") {
-			if a, err := d.c.FindAccount(ctx, host); err == nil {
-				others = append(others, *a)
-				searched += " and " + a.SAMAccountName
+		for _, spn := range acct.SPNs {
+			holders, err := d.c.SPNHolders(ctx, spn)
+			if err != nil {
+				return failed(err.Error(), hintOf(err))
+			}
+			for _, h := range holders {
+				if strings.EqualFold(h.DN, acct.DN) {
+					continue
+				}
+				return failed(fmt.Sprintf("%s of %s is also registered on %s", spn, acct.SAMAccountName, h.SAMAccountName),
+					fmt.Sprintf("an SPN may be on one account only, or the KDC cannot tell which key to use: remove it from %s (setspn -D %s %s)", h.SAMAccountName, spn, h.SAMAccountName))
 			}
 		}
-		if dups := duplicateSPNs(acct, others); len(dups) > 0 {
-			first := dups[0]
-			return failed(fmt.Sprintf("%s of %s is also registered on %s", first.spn, acct.SAMAccountName, first.holder),
-				fmt.Sprintf("an SPN may be on one account only, or the KDC cannot tell which key to use: remove it from %s (setspn -D %s %s)", first.holder, first.spn, first.holder))
-		}
-		return ok("none of %d SPNs is on %s (users and other computers are not searched)", len(acct.SPNs), searched)
+		return ok("none of %d SPNs is on another account of the domain", len(acct.SPNs))
 	})
 	d.check(checkEncTypes, func() outcome {
 		if acct == nil {
@@ -759,27 +752,6 @@ func missingSPNs(a *directory.Account) []string {
 		}
 	}
 	return missing
-}
-
-// spnHolder is an SPN of the checked account found on another account.
-type spnHolder struct{ spn, holder string }
-
-// duplicateSPNs returns each SPN of a that one of others (other than a
-// itself, by DN) also holds; SPNs compare case-insensitively, as AD
-// compares them.
-func duplicateSPNs(a *directory.Account, others []directory.Account) []spnHolder {
-	var out []spnHolder
-	for _, spn := range a.SPNs {
-		for _, o := range others {
-			if strings.EqualFold(o.DN, a.DN) {
-				continue
-			}
-			if slices.ContainsFunc(o.SPNs, func(s string) bool { return strings.EqualFold(s, spn) }) {
-				out = append(out, spnHolder{spn: spn, holder: o.SAMAccountName})
-			}
-		}
-	}
-	return out
 }
 
 // Bits of msDS-SupportedEncryptionTypes ([MS-KILE] 2.2.7).

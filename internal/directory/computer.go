@@ -112,18 +112,52 @@ func (c *Conn) CreateComputer(ctx context.Context, o ComputerOptions) (*Account,
 // any account (account is the one being created, for the message).
 func (c *Conn) checkSPNs(ctx context.Context, op, account, base string, spns []string) error {
 	for _, spn := range spns {
-		holders, err := c.search(ctx, searchOpt{base: base, scope: ldap.ScopeWholeSubtree,
-			filter: "(servicePrincipalName=" + ldap.EscapeFilter(spn) + ")", attrs: []string{"sAMAccountName"}, paged: true})
+		holders, err := c.spnHolders(ctx, base, spn)
 		if err != nil {
 			return &Error{Op: op, Account: account, Err: err}
 		}
 		if len(holders) > 0 {
-			h := holders[0].GetEqualFoldAttributeValue("sAMAccountName")
+			h := holders[0].SAMAccountName
 			return &Error{Op: op, Account: account, Err: fmt.Errorf("%w: %s is registered on %s", ErrSPNInUse, spn, h),
 				Hint: "an SPN may be on one account only; remove it from " + h + " first (setspn -D) or choose another"}
 		}
 	}
 	return nil
+}
+
+// SPNHolder is an account that has a servicePrincipalName.
+type SPNHolder struct {
+	DN             string
+	SAMAccountName string
+}
+
+// SPNHolders returns every account of the domain — users, computers,
+// gMSAs — that has spn among its servicePrincipalNames (compared
+// case-insensitively, as the DC does): what `setspn -Q` shows, and how a
+// duplicate SPN is found.
+func (c *Conn) SPNHolders(ctx context.Context, spn string) ([]SPNHolder, error) {
+	base, err := c.baseDN(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := c.spnHolders(ctx, base, spn)
+	if err != nil {
+		return nil, &Error{Op: "find the holders of SPN " + spn, Err: err}
+	}
+	return h, nil
+}
+
+func (c *Conn) spnHolders(ctx context.Context, base, spn string) ([]SPNHolder, error) {
+	entries, err := c.search(ctx, searchOpt{base: base, scope: ldap.ScopeWholeSubtree,
+		filter: "(servicePrincipalName=" + ldap.EscapeFilter(spn) + ")", attrs: []string{"sAMAccountName"}, paged: true})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SPNHolder, len(entries))
+	for i, e := range entries {
+		out[i] = SPNHolder{DN: e.DN, SAMAccountName: e.GetEqualFoldAttributeValue("sAMAccountName")}
+	}
+	return out, nil
 }
 
 // SetPassword sets the password of a user or computer account named by its

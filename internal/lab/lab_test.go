@@ -160,6 +160,16 @@ func TestLabServesTheWalkthroughToTheDirectoryClient(t *testing.T) {
 		SPNs: []string{"host/WebApp01", "http/mysite.contoso.com"}, AllowedPrincipals: []string{"WebApp01Hosts"}}); err != nil {
 		t.Fatal(err)
 	}
+	// setspn -Q: holders of an SPN, users and computers included, any case.
+	for spn, want := range map[string]string{"HTTP/MYSITE.contoso.com": "WebApp01$", "kadmin/changepw": "krbtgt", "ldap/DC1.contoso.com": "DC1$"} {
+		h, err := admin.SPNHolders(ctx, spn)
+		if err != nil || len(h) != 1 || h[0].SAMAccountName != want {
+			t.Fatalf("SPNHolders(%s) = %+v, %v; want %s", spn, h, err, want)
+		}
+	}
+	if h, err := admin.SPNHolders(ctx, "http/nobody.contoso.com"); err != nil || len(h) != 0 {
+		t.Fatalf("SPNHolders of an unregistered SPN = %+v, %v", h, err)
+	}
 	// An SPN on another account is refused before the add (setspn -S).
 	_, err = admin.CreateGMSA(ctx, directory.GMSAOptions{Name: "Other", DNSHostName: "other.contoso.com",
 		SPNs: []string{"HTTP/mysite.contoso.com"}, AllowedPrincipals: []string{"WebApp01Hosts"}})
