@@ -210,17 +210,8 @@ func (c *Conn) CreateGMSA(ctx context.Context, o GMSAOptions) (string, error) {
 	if err := c.checkNew(ctx, op, name+"$"); err != nil {
 		return "", err
 	}
-	for _, spn := range o.SPNs {
-		holders, err := c.search(ctx, searchOpt{base: base, scope: ldap.ScopeWholeSubtree,
-			filter: "(servicePrincipalName=" + ldap.EscapeFilter(spn) + ")", attrs: []string{"sAMAccountName"}, paged: true})
-		if err != nil {
-			return "", &Error{Op: op, Account: name, Err: err}
-		}
-		if len(holders) > 0 {
-			h := holders[0].GetEqualFoldAttributeValue("sAMAccountName")
-			return "", &Error{Op: op, Account: name, Err: fmt.Errorf("%w: %s is registered on %s", ErrSPNInUse, spn, h),
-				Hint: "an SPN may be on one account only; remove it from " + h + " first (setspn -D) or choose another"}
-		}
+	if err := c.checkSPNs(ctx, op, name, base, o.SPNs); err != nil {
+		return "", err
 	}
 	sids := make([]adtypes.SID, 0, len(o.AllowedPrincipals))
 	for _, p := range o.AllowedPrincipals {
