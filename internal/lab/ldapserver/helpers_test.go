@@ -88,6 +88,9 @@ type testEnv struct {
 	pki     *testPKI
 }
 
+// panicDN makes the test handler panic, as a handler bug would.
+const panicDN = "cn=panic"
+
 func startServer(t testing.TB, mutate func(*Server)) *testEnv {
 	t.Helper()
 	p := sharedPKI(t)
@@ -298,6 +301,10 @@ func (h *memHandler) Bind(ctx context.Context, c *Conn, r *BindRequest) BindResu
 }
 
 func (h *memHandler) Search(ctx context.Context, c *Conn, r *SearchRequest, w *SearchWriter) Result {
+	if strings.EqualFold(r.BaseDN, panicDN) {
+		var m map[string]int
+		m["boom"]++ // a handler bug: a nil map write
+	}
 	if strings.EqualFold(r.BaseDN, slowDN) {
 		h.slowStarted <- struct{}{}
 		<-ctx.Done()

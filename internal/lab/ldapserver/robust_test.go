@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
+	"github.com/go-ldap/ldap/v3"
 	"io"
 	"net"
 	"testing"
@@ -444,4 +445,18 @@ func TestAbandonFreesPagedSearch(t *testing.T) {
 	c.send(3, abandonRequestPDU(2))
 	c.send(4, searchRequest(people, 1, 0, present), pagedControl(5, cookie))
 	c.expect(4, appSearchDone, UnwillingToPerform)
+}
+
+// TestHandlerPanic: a panicking handler costs its operation an
+// operationsError, not the server: the same connection keeps working.
+func TestHandlerPanic(t *testing.T) {
+	env := startServer(t, nil)
+	c := dialLDAPS(t, env)
+	_, err := c.Search(ldap.NewSearchRequest(panicDN, ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", nil, nil))
+	if ldapCode(err) != uint16(OperationsError) {
+		t.Fatalf("search that panics: %v, want operationsError", err)
+	}
+	if _, err := c.Search(ldap.NewSearchRequest(baseDN, ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", nil, nil)); err != nil {
+		t.Fatalf("the next search on the same connection: %v", err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -635,6 +636,14 @@ func (c *Conn) respond(op *operation, tag int, r Result, controls []Control) {
 func (c *Conn) run(op *operation) {
 	m := op.msg
 	tag := responseTag(m.Tag)
+	// A bug in a handler costs its operation, not the server: the client
+	// gets operationsError and the connection goes on.
+	defer func() {
+		if p := recover(); p != nil {
+			c.log.Error("ldap handler panicked", "msgid", m.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			c.respond(op, tag, Result{Code: OperationsError, Message: "internal error in the server (logged)"}, nil)
+		}
+	}()
 	if op.reqErr != nil {
 		c.log.Info("ldap request rejected", "msgid", m.ID, "code", op.reqErr.Code.String(), "err", op.reqErr.Msg)
 		if m.Tag == appBindRequest {
