@@ -51,7 +51,7 @@ func (f *connectFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.keytab, "keytab", "", "bind with Kerberos as a machine account from this keytab (default GMSA_KEYTAB; /etc/krb5.keytab when no other credentials)")
 	fl.StringVar(&f.principal, "principal", "", "the keytab's principal to use (default: its first NAME$ entry)")
 	fl.StringVar(&f.ccache, "ccache", "", "bind with Kerberos using the TGT in this credential cache (default KRB5CCNAME)")
-	fl.StringVar(&f.dnsServer, "dns-server", "", "without --server: the DNS server (host:port) to find the domain's DCs with (default GMSA_DNS_SERVER, else the system's)")
+	fl.StringVar(&f.dnsServer, "dns-server", "", "the DNS server (host:port) for discovery: the domain's DCs without --server, and KDCs not in krb5.conf (default GMSA_DNS_SERVER, else the system's)")
 }
 
 // orEnv returns the flag value, else the environment variable.

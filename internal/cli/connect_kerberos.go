@@ -25,7 +25,8 @@ func (f *connectFlags) kerberosTGT(ctx context.Context, domain string) (*client.
 	if err != nil {
 		return nil, nil, usageError("fix the file KRB5_CONFIG names (or /etc/krb5.conf)", "%v", err)
 	}
-	kc := &client.Client{Transport: transport.New(cfg, transport.Options{}), Now: time.Now, Rand: rand.Reader}
+	// KDCs not in krb5.conf are found by SRV through --dns-server too.
+	kc := &client.Client{Transport: transport.New(cfg, transport.Options{DNSServer: orEnv(f.dnsServer, "GMSA_DNS_SERVER")}), Now: time.Now, Rand: rand.Reader}
 	keytabPath := orEnv(f.keytab, "GMSA_KEYTAB")
 	ccacheName := f.ccache
 	switch {

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +20,7 @@ import (
 
 // startCLILab runs `gmsa lab init` and `gmsa lab serve` (in-process) on
 // addr and returns the data directory and lab.json.
-func startCLILab(t *testing.T, addr string) (string, *lab.Info) {
+func startCLILab(t *testing.T, addr string, serveArgs ...string) (string, *lab.Info) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "lab")
 	if stdout, stderr, code := runCLI(t, "", "lab", "init", "--data", dir); code != 0 {
@@ -29,7 +31,7 @@ func startCLILab(t *testing.T, addr string) (string, *lab.Info) {
 	done := make(chan int, 1)
 	go func() {
 		e := &env{Streams: Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, now: time.Now}
-		done <- run(ctx, []string{"lab", "serve", "--data", dir, "--listen", addr}, e)
+		done <- run(ctx, append([]string{"lab", "serve", "--data", dir, "--listen", addr}, serveArgs...), e)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -236,4 +238,52 @@ func TestWalkthroughVerbsWithLab(t *testing.T) {
 	}
 	cli(t, 0, with(admin, "account", "delete", "WebApp01")...)
 	cli(t, 1, with(admin, "account", "show", "WebApp01")...)
+}
+
+// TestDiscoveryThroughDNSServerWithLab: with no --server and no KDC in
+// krb5.conf, a host finds the lab's DC (LDAP SRV) and KDC (Kerberos SRV)
+// through --dns-server alone, logs in with its keytab and passes
+// Test-ADServiceAccount.
+func TestDiscoveryThroughDNSServerWithLab(t *testing.T) {
+	for _, k := range []string{"GMSA_SERVER", "GMSA_DOMAIN", "GMSA_CA_FILE", "GMSA_USER", "GMSA_PASSWORD_FILE", "GMSA_KEYTAB", "GMSA_LAB_DATA", "GMSA_DNS_SERVER", "KRB5CCNAME"} {
+		t.Setenv(k, "")
+	}
+	addr := testpeer.Loopback("internal/cli/lab")
+	pc, err := net.ListenPacket("udp", net.JoinHostPort(addr, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dnsPort := pc.LocalAddr().(*net.UDPAddr).Port
+	pc.Close()
+	dir, info := startCLILab(t, addr, "--dns-port", strconv.Itoa(dnsPort))
+	if info.DNSPort != dnsPort {
+		t.Fatalf("lab.json dnsPort %d, want %d", info.DNSPort, dnsPort)
+	}
+	cli := func(t *testing.T, wantCode int, args ...string) string {
+		t.Helper()
+		stdout, stderr, code := runCLI(t, "", args...)
+		if code != wantCode {
+			t.Fatalf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, stdout, stderr)
+		}
+		return stdout
+	}
+	admin := []string{"--server", info.LDAPSURL(), "--ca-file", info.CAFile, "--user", "Administrator@contoso.com",
+		"--password-file", filepath.Join(dir, lab.AdminPasswordFile)}
+	cli(t, 0, append([]string{"group", "create", "WebApp01Hosts"}, admin...)...)
+	kt := filepath.Join(t.TempDir(), "node1.keytab")
+	cli(t, 0, "computer", "create", "NODE1", "--keytab", kt, "--server", info.LDAPSURL(), "--ca-file", info.CAFile,
+		"--user", "Administrator@contoso.com", "--bind-password-file", filepath.Join(dir, lab.AdminPasswordFile))
+	cli(t, 0, append([]string{"group", "add-member", "WebApp01Hosts", "NODE1"}, admin...)...)
+	cli(t, 0, append([]string{"account", "create", "WebApp01", "--dns-host-name", "webapp01.contoso.com", "--allowed-principals", "WebApp01Hosts"}, admin...)...)
+
+	// A krb5.conf that names no KDC: discovery must find it.
+	conf := filepath.Join(t.TempDir(), "krb5.conf")
+	if err := os.WriteFile(conf, []byte("[libdefaults]\n\tdefault_realm = CONTOSO.COM\n\trdns = false\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KRB5_CONFIG", conf)
+	out := cli(t, 0, "account", "test", "WebApp01", "--keytab", kt, "--domain", "contoso.com", "--dns-server", net.JoinHostPort(addr, strconv.Itoa(dnsPort)))
+	if !strings.HasPrefix(out, "true\n") {
+		t.Fatalf("account test through discovery:\n%s", out)
+	}
 }
