@@ -14,12 +14,6 @@ func writeFileAtomic(dir, name string, data []byte, mode os.FileMode, uid, gid i
 	return atomicfile.WriteOwned(filepath.Join(dir, name), data, mode, uid, gid)
 }
 
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	atomicfile.SyncDir(dir)
-	return nil
-}
-
 // makeDir creates dir with mode and owner, or fixes them on an existing one.
 func makeDir(dir string, mode os.FileMode, uid, gid int) error {
 	if err := os.Mkdir(dir, mode); err != nil && !os.IsExist(err) {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/opengmsa/gmsa/internal/adtypes"
 	ls "github.com/opengmsa/gmsa/internal/lab/ldapserver"
 	"github.com/opengmsa/gmsa/internal/lab/store"
 )
@@ -290,14 +289,3 @@ func (d *Directory) hiddenAttr(e *store.Entry, attr string, id *Identity) bool {
 
 // parseInt reads a decimal attribute value.
 func parseInt(v []byte) (int64, error) { return strconv.ParseInt(string(v), 10, 64) }
-
-// sidOf returns an entry's objectSid as text, "" when absent.
-func sidText(e *store.Entry) string {
-	s := entrySID(e)
-	if s.IsZero() {
-		return ""
-	}
-	return s.String()
-}
-
-var _ = adtypes.SID{}
